@@ -1,0 +1,1 @@
+"""mcvar: Monte Carlo variability engine for analog ReRAM crossbar accelerators."""

@@ -1,0 +1,38 @@
+"""One place for every Numba option used by mcvar's kernels.
+
+* ``njit`` (nopython) always, ``nogil`` so dask worker threads can run kernels concurrently,
+  ``error_model="numpy"`` so division by zero gives inf/nan instead of raising.
+* No fastmath: NaN must propagate so bad states are caught, and results must be bitwise
+  reproducible (no reassociation, no FMA contraction that differs between code paths).
+* On-disk caching is a switch (``MCVAR_NUMBA_CACHE=1``), off by default: it has crashed
+  dask/SLURM workers sharing a cache directory; workers warm kernels up instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+
+CACHE = os.environ.get("MCVAR_NUMBA_CACHE", "0") == "1"
+
+_OPTIONS = dict(nogil=True, error_model="numpy", cache=CACHE)
+
+
+def jit(func=None, *, parallel: bool = False, inline: str = "never"):
+    """Compile ``func`` with mcvar's options; ``parallel`` enables ``prange``."""
+
+    def wrap(f):
+        return numba.njit(parallel=parallel, inline=inline, **_OPTIONS)(f)
+
+    return wrap(func) if func is not None else wrap
+
+
+def set_threads(n: int) -> None:
+    """Use ``n`` Numba threads in parallel kernels (results do not depend on it)."""
+    numba.set_num_threads(int(n))
+
+
+def get_threads() -> int:
+    """Number of Numba threads parallel kernels use now."""
+    return numba.get_num_threads()
