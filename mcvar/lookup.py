@@ -48,7 +48,9 @@ CROSSSIM_SOURCE = (
     "Sandia National Laboratories, CrossSim: repository sandialabs/cross-sim-data, "
     "commit 2ebec1f27cf1c7c05c7a779b42e16036a765023f"
 )
-CROSSSIM_LICENSE = "BSD-3-Clause, Copyright (c) 2022, Sandia National Laboratories (mcvar/data/lookup/LICENSE)"
+CROSSSIM_LICENSE = (
+    "BSD-3-Clause, Copyright (c) 2022, Sandia National Laboratories (mcvar/data/lookup/LICENSE)"
+)
 
 _HEADER_EXAMPLE = (
     "1st Row = Gbins, 2nd Row = CDF Points, 3rd row onward = dG matrix (rows= CDF, columns = Gbins)"
@@ -165,7 +167,8 @@ def _check_increasing(x: np.ndarray, what: str) -> None:
     if bad.size:
         j = bad[0] + 1
         raise ValueError(
-            f"{what} must be strictly increasing; entry {j + 1} ({x[j]!r}) <= entry {j} ({x[j - 1]!r})"
+            f"{what} must be strictly increasing; "
+            f"entry {j + 1} ({x[j]!r}) <= entry {j} ({x[j - 1]!r})"
         )
 
 
@@ -215,15 +218,24 @@ class LookupTableSet:
         n_dev = len(names)
         if n_dev < 1 or len(set(names)) != n_dev:
             raise ValueError(f"device_names: expected >= 1 distinct names, got {names!r}")
+        if g_bins.ndim == 3 and g_bins.shape[0] != n_dev:
+            raise ValueError(
+                f"device_names: {n_dev} names for {g_bins.shape[0]} devices in g_bins; "
+                f"expected one per device"
+            )
         if g_bins.ndim != 3 or g_bins.shape[:2] != (n_dev, 2) or g_bins.shape[2] < 2:
-            raise ValueError(f"g_bins: expected shape (D={n_dev}, 2, K >= 2) [S], got {g_bins.shape}")
+            raise ValueError(
+                f"g_bins: expected shape (D={n_dev}, 2, K >= 2) [S], got {g_bins.shape}"
+            )
         if u_points.ndim != 3 or u_points.shape[:2] != (n_dev, 2) or u_points.shape[2] < 2:
             raise ValueError(
                 f"u_points: expected shape (D={n_dev}, 2, M >= 2) [1], got {u_points.shape}"
             )
         n_bins, n_cdf = g_bins.shape[2], u_points.shape[2]
         if dg.shape != (n_dev, 2, n_cdf, n_bins):
-            raise ValueError(f"dg: expected shape (D, 2, M, K) = {(n_dev, 2, n_cdf, n_bins)} [S], got {dg.shape}")
+            raise ValueError(
+                f"dg: expected shape (D, 2, M, K) = {(n_dev, 2, n_cdf, n_bins)} [S], got {dg.shape}"
+            )
         for arr, what in ((g_bins, "g_bins"), (u_points, "u_points"), (dg, "dg")):
             if not np.isfinite(arr).all():
                 raise ValueError(f"{what}: every entry must be finite")
@@ -232,29 +244,33 @@ class LookupTableSet:
             _check_increasing(g_bins[d, s], f"g_bins{where} [S]")
             _check_increasing(u_points[d, s], f"u_points{where} [1]")
             if g_bins[d, s, 0] < 0:
-                raise ValueError(f"g_bins{where}: G bins [S] must be >= 0, found {g_bins[d, s, 0]!r}")
+                raise ValueError(
+                    f"g_bins{where}: G bins [S] must be >= 0, found {g_bins[d, s, 0]!r}"
+                )
             if u_points[d, s, 0] != 0.0 or u_points[d, s, -1] != 1.0:
-                raise ValueError(f"u_points{where}: CDF points [1] must run from exactly 0 to exactly 1")
+                raise ValueError(
+                    f"u_points{where}: CDF points [1] must run from exactly 0 to exactly 1"
+                )
         lo, hi = _fractions(self.window_fractions)
 
         mu = 0.5 * np.sum(np.diff(u_points)[..., None] * (dg[:, :, 1:] + dg[:, :, :-1]), axis=2)
         g_range = np.stack([g_bins.min(axis=(1, 2)), g_bins.max(axis=(1, 2))], axis=1)
         window = g_range[:, :1] + np.array([lo, hi]) * (g_range[:, 1:] - g_range[:, :1])
-        ave = np.array(
-            [[_mean_over(g_bins[d, s], mu[d, s], *window[d]) for s in range(2)] for d in range(n_dev)]
-        )
+        ave = np.empty((n_dev, 2))
+        for d, s in np.ndindex(n_dev, 2):
+            ave[d, s] = _mean_over(g_bins[d, s], mu[d, s], *window[d])
         for d, s in np.ndindex(n_dev, 2):
             if (ave[d, s] > 0) != (s == 0) or ave[d, s] == 0:
                 raise ValueError(
-                    f"dg[device {names[d]!r}, {DIRECTIONS[s]}]: mean step over the usable window is "
-                    f"{ave[d, s]:.3g} S; the aggregated update needs ave > 0 for increasing and "
-                    f"< 0 for decreasing tables (are the files swapped?)"
+                    f"dg[device {names[d]!r}, {DIRECTIONS[s]}]: mean step over the usable "
+                    f"window is {ave[d, s]:.3g} S; the aggregated update needs ave > 0 for "
+                    f"increasing and < 0 for decreasing tables (are the files swapped?)"
                 )
         if window[:, 0].max() >= window[:, 1].min():
             raise ValueError(
-                f"window_fractions: the devices' usable windows {window.tolist()} [S] do not overlap, "
-                f"so no common conductance window fits every device; widen window_fractions "
-                f"or use fewer devices"
+                f"window_fractions: the devices' usable windows {window.tolist()} [S] do not "
+                f"overlap, so no common conductance window fits every device; widen "
+                f"window_fractions or use fewer devices"
             )
         put("device_names", names)
         put("window_fractions", (lo, hi))
@@ -300,7 +316,8 @@ def _fractions(window_fractions) -> tuple[float, float]:
         lo = hi = float("nan")
     if not 0.0 <= lo < hi <= 1.0:
         raise ValueError(
-            f"window_fractions: expected (lo, hi) with 0 <= lo < hi <= 1 [1], got {window_fractions!r}"
+            f"window_fractions: expected (lo, hi) with 0 <= lo < hi <= 1 [1], "
+            f"got {window_fractions!r}"
         )
     return lo, hi
 
@@ -375,8 +392,8 @@ def _pair(folder: Path) -> tuple[Path, Path] | None:
         files = sorted(p for p in folder.glob(stem + "*") if p.is_file())
         if len(files) > 1:
             raise ValueError(
-                f"directory: {str(folder)!r} holds several {stem}* files {[p.name for p in files]}; "
-                f"expected one per direction"
+                f"directory: {str(folder)!r} holds several {stem}* files "
+                f"{[p.name for p in files]}; expected one per direction"
             )
         found.append(files[0] if files else None)
     if found == [None, None]:
@@ -450,7 +467,9 @@ def load_table_set(name: str, window_fractions=(0.1, 0.9)) -> LookupTableSet:
     """
     match = [s for s in PACKAGED_SETS if s.lower() == str(name).lower()]
     if not match:
-        raise ValueError(f"name: unknown lookup-table set {name!r}; packaged sets are {list(PACKAGED_SETS)}")
+        raise ValueError(
+            f"name: unknown lookup-table set {name!r}; packaged sets are {list(PACKAGED_SETS)}"
+        )
     return _load_packaged(match[0], _fractions(window_fractions))
 
 

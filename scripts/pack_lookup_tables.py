@@ -28,7 +28,9 @@ from mcvar import lookup  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--source", type=Path, default=ROOT.parent / "shared" / "data" / "crosssim" / "lookup_tables",
+        "--source",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "crosssim" / "lookup_tables",
         help="CrossSim lookup_tables folder (with TaOx/ and ENODe/); its parent holds LICENSE",
     )
     args = parser.parse_args()
@@ -39,8 +41,11 @@ def main() -> None:
     for name in lookup.PACKAGED_SETS:
         text = lookup.table_set_from_crosssim(args.source / name, name=name)
         text = lookup.LookupTableSet(
-            name=name, device_names=text.device_names, g_bins=text.g_bins,
-            u_points=text.u_points, dg=text.dg,
+            name=name,
+            device_names=text.device_names,
+            g_bins=text.g_bins,
+            u_points=text.u_points,
+            dg=text.dg,
             source=lookup.CROSSSIM_SOURCE + f", folder lookup_tables/{name}",
             license=lookup.CROSSSIM_LICENSE,
         )
