@@ -20,10 +20,12 @@ Derived quantities (CrossSim's aggregated-update rule, ../shared/MODEL.md sectio
   integral of the piecewise-linear ``mu``); > 0 up, < 0 down. A requested change ``dw`` [S]
   becomes ``k = dw / ave`` pulse-equivalents applied as ``k mu_s(G) + sqrt(k) e_s(u, G)``.
 
-Some measured TaOx tables are not monotone in ``u`` in a few columns (devices 2 and 4 most:
-fluctuations of up to ~45 % of a column's range). They are kept as measured, as CrossSim does:
-the sampler then draws the push-forward of U(0, 1) through the piecewise-linear map, whose mean
-is still ``mu``.
+The TaOx tables are kept exactly as measured, as CrossSim uses them. Their columns are flat
+over the outermost CDF points (the extremes were clipped), so the sampled law has small atoms
+at both tails; ENODe's steps are quantised to 1 uS (mostly flat segments). Some TaOx columns
+are not monotone in ``u`` (none for devices 3 and 7, up to 161 of 501 columns for device 2,
+with dips of up to ~45 % of a column's range): the sampler then draws the push-forward of
+U(0, 1) through the piecewise-linear map, whose mean is still ``mu``.
 
 The packaged tables (TaOx: 8 devices, 501 G bins x 501 CDF points; ENODe: one device, 48 x 122)
 come from Sandia's CrossSim data repository (BSD 3-Clause, ``mcvar/data/lookup/LICENSE``).
@@ -277,7 +279,8 @@ class LookupTableSet:
         for key, value in dict(
             g_bins=g_bins, u_points=u_points, dg=dg, mu=mu, ave=ave, g_range=g_range, window=window
         ).items():
-            put(key, _frozen(value))
+            value.setflags(write=False)
+            put(key, value)
 
     @property
     def n_devices(self) -> int:
@@ -323,6 +326,7 @@ def _fractions(window_fractions) -> tuple[float, float]:
 
 
 def _frozen(x) -> np.ndarray:
+    """Read-only float64 C-contiguous copy of ``x``."""
     a = np.array(x, dtype=np.float64, order="C")
     a.setflags(write=False)
     return a
