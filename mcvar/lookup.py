@@ -416,10 +416,10 @@ def save_table_set(table_set: LookupTableSet, path) -> None:
     """Write ``table_set`` in the packaged compact form (a byte-reproducible ``.npz``).
 
     ``g_bins`` and ``u_points`` are stored exactly (float64). ``dg`` is rounded to float32
-    (relative error <= 6e-8: the text tables carry ~9 significant digits, but the measurements
-    behind them resolve conductance changes far more coarsely, ~0.1 uS); its bit patterns are
-    differenced along the CDF axis (int32, wrapping, lossless) and split into byte planes so
-    deflate compresses them about 4x.
+    (relative error <= 6e-8, i.e. <= 1e-11 S on TaOx's largest steps): the text tables carry
+    ~9 significant digits, far beyond what the measurements resolve (ENODe's steps, for one,
+    are quantised to 1 uS). Its bit patterns are differenced along the CDF axis (int32,
+    wrapping, lossless) and split into byte planes so deflate compresses them about 4x.
     """
     bits = table_set.dg.astype("<f4").view("<i4")
     delta = np.diff(bits, axis=2, prepend=np.zeros_like(bits[:, :, :1]))
