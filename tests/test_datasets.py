@@ -107,6 +107,8 @@ def test_arrays_are_read_only_and_cached():
 def test_unknown_name_lists_valid_names():
     with pytest.raises(ValueError, match="digits, iris, file_types, mnist"):
         load_dataset("cifar10")
+    with pytest.raises(ValueError, match="is not a dataset"):
+        load_dataset(["digits"])
 
 
 def test_dataset_rejects_inconsistent_arrays():
