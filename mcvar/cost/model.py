@@ -57,7 +57,16 @@ SRAM (``N_b = rows cols b_w`` bits, bit line spans the rows; ``cycles = ceil(row
           cycle): latency mac_units cycles / f + array (b_w - 1) cycles / f
     opu   read + write: array N_b rows c_s V_dd (dV_s + V_dd), sense_amps 2 N_b e_p;
           latency mac_units cycles / f + array cycles / f
-    control as above.
+    control P_c T + bits moved e_io, as for digital ReRAM.
+Area (``L = rows + cols`` lines; ``A_*`` area fields, ``k_hv = hv_area_factor``):
+    analog         array rows cols pitch^2, drivers L (b_in A_gate + A_drv),
+                   integrators L (C_int / capacitor_density + A_opamp),
+                   adc L (A_cmp + b_adc A_gate) + 2 A_opamp (ramps),
+                   update_drivers L k_hv A_drv + cols A_opamp (column voltage drivers)
+    digital ReRAM  array b_w rows cols pitch^2, drivers L A_drv, sense_amps b_w L A_sa,
+                   update_drivers b_w L k_hv A_drv
+    SRAM           array N_b A_sram, drivers L A_drv, sense_amps 2 P b_w A_sa (two ports)
+    digital both   mac_units P b_in b_w mac_area_per_bit2; every design control_area.
 
 Latency by component is the component's share of the critical path: the components of a
 kernel run one after another, so their latencies sum to the kernel latency. Area has no
