@@ -254,7 +254,9 @@ def test_bad_arguments_are_clear_errors():
         network_costs((784, 0, 10))
     with pytest.raises(ValueError, match="examples_per_epoch"):
         network_costs((4, 3), examples_per_epoch=0)
-    with pytest.raises(ValueError, match="designs: unknown design 'gpu'"):
+    with pytest.raises(ValueError, match="examples_per_epoch"):
+        network_costs((4, 3), examples_per_epoch=True)
+    with pytest.raises(ValueError, match="design: unknown design 'gpu'"):
         network_costs((4, 3), design="gpu")
 
 

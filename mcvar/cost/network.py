@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 import xarray as xr
 
-from .model import KERNELS, kernel_costs, tile_technology
+from .model import DESIGNS, KERNELS, kernel_costs, tile_technology
 from .technology import Technology
 from .variables import annotate
 
@@ -59,7 +59,10 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
     ``training_energy_per_epoch`` [J] and ``training_time_per_epoch`` [s].
     """
     sizes = _check_layer_sizes(layer_sizes)
+    if design not in DESIGNS:
+        raise ValueError(f"design: unknown design {design!r}, allowed: {DESIGNS}")
     if examples_per_epoch is not None and (not isinstance(examples_per_epoch, numbers.Integral)
+                                           or isinstance(examples_per_epoch, bool)
                                            or examples_per_epoch < 1):
         raise ValueError(f"examples_per_epoch: got {examples_per_epoch!r}, expected a positive "
                          "integer or None")

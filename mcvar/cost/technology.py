@@ -10,6 +10,7 @@ Every field carries metadata: ``units``, ``doc``, the allowed range (``low``/``h
 * ``study``: stated by the reference study (Marinella et al., IEEE JETCAS 2018);
 * ``crosssim``: CrossSim's circuit defaults for a 14 nm, 80 nm-pitch array;
 * ``estimate``: a typical 14/16 nm value chosen here (no calibration target);
+* ``physics``: fixed by how the device or circuit works;
 * ``fitted: <target>``: the one parameter set so that the model reproduces ``<target>``
   of the study's secondary per-kernel summary (Table V) or abstract; every other term in
   that target comes from physics (C V^2, I V t, cycles x energy per cycle).
@@ -67,9 +68,8 @@ def _bits(default: int, doc: str, source: str):
                  kind=int)
 
 
-def _count(default: int, doc: str, source: str, high: int | None = None):
-    return param(default, units="1", doc=doc, source=source, low=1, high=high, low_open=False,
-                 kind=int)
+def _count(default: int, doc: str, source: str):
+    return param(default, units="1", doc=doc, source=source, low=1, low_open=False, kind=int)
 
 
 def _fraction(default: float, doc: str, source: str):
@@ -103,8 +103,8 @@ class Technology:
     """Constants of one crossbar tile and its digital baselines (defaults: 14/16 nm study).
 
     Fields are grouped: tile and precision, array and device, analog periphery, digital
-    logic, digital ReRAM, SRAM, area. Units are in each field's ``units`` metadata and in
-    ``[...]`` below; :meth:`parameters` lists everything with provenance.
+    logic, digital ReRAM, SRAM, area. Each field's metadata holds its units, allowed range
+    and source; :meth:`parameters` returns them, and the list below is generated from them.
     """
 
     # --- tile and precision -------------------------------------------------------------
@@ -260,3 +260,9 @@ class Technology:
     def units() -> dict[str, str]:
         """``{name: units}`` of every field."""
         return {f.name: f.metadata["units"] for f in dataclasses.fields(Technology)}
+
+
+if Technology.__doc__:  # None under python -OO
+    Technology.__doc__ += "\n    Parameters ``name [units] = default (source): meaning``:\n\n" + "\n".join(
+        f"    * ``{p['name']}`` [{p['units']}] = {p['default']!r} ({p['source']}): {p['doc']}"
+        for p in Technology.parameters())
