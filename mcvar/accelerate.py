@@ -4,8 +4,10 @@
   ``error_model="numpy"`` so division by zero gives inf/nan instead of raising.
 * No fastmath: NaN must propagate so bad states are caught, and results must be bitwise
   reproducible (no reassociation, no FMA contraction that differs between code paths).
-* On-disk caching is a switch (``MCVAR_NUMBA_CACHE=1``), off by default: it has crashed
-  dask/SLURM workers sharing a cache directory; workers warm kernels up instead.
+* On-disk caching is a switch, on by default (compiling every kernel takes a minute or
+  more on a small machine): ``MCVAR_NUMBA_CACHE=0`` turns it off. Several processes
+  compiling into one cache directory at once has crashed dask/SLURM workers, so the
+  execution layer compiles everything in the client first and workers only read the cache.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 
 import numba
 
-CACHE = os.environ.get("MCVAR_NUMBA_CACHE", "0") == "1"
+CACHE = os.environ.get("MCVAR_NUMBA_CACHE", "1") != "0"
 
 _OPTIONS = dict(nogil=True, error_model="numpy", cache=CACHE)
 

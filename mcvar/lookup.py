@@ -297,6 +297,13 @@ class LookupTableSet:
         """Number of CDF points M."""
         return self.u_points.shape[2]
 
+    def subset(self, indices: tuple[int, ...]) -> "LookupTableSet":
+        """The set restricted to the devices at ``indices`` (derived arrays recomputed)."""
+        idx = list(indices)
+        return LookupTableSet(self.name, tuple(self.device_names[i] for i in idx),
+                              self.g_bins[idx], self.u_points[idx], self.dg[idx],
+                              self.window_fractions, self.source, self.license)
+
     @property
     def nominal_window(self) -> tuple[float, float]:
         """Common conductance window (G_min, G_max) [S] for a tile built from this set.
