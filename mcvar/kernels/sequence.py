@@ -1,0 +1,120 @@
+"""Long sequences of rank-1 updates with running error statistics (Monte Carlo workloads).
+
+Millions of updates of a small tile would be dominated by Python call overhead, so the
+loop, the synthetic inputs and the statistics live in one compiled function. Every cell's
+trajectory depends only on its own state and the (counter-based) inputs, so the sequence
+runs in parallel over fixed blocks of rows, each block through all updates; block results
+are combined in block order, so the numbers do not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ..accelerate import jit
+from .rng import normal2, uniform4
+from .write import _row_bits, _update_rows
+
+# indices of the running sums in ``stats``
+N, SUM, SUM2, REQ2, ACH_REQ, ACH2, MAXABS = range(7)
+N_STATS = 7
+ROW_BLOCK = 8  #: rows per parallel block (fixed: results must not depend on threads)
+
+
+@jit
+def synthetic_x(key, op, i):
+    """Row input ``x_i`` ~ U(-1, 1) of update ``op``."""
+    return 2.0 * uniform4(key, i // 4, op, 0)[i % 4] - 1.0
+
+
+@jit
+def synthetic_d(key, op, d, d_std):
+    """Column errors ``d`` ~ N(0, d_std^2) of update ``op`` into ``d`` (C,)."""
+    C = d.shape[0]
+    for q in range((C + 1) // 2):
+        z = normal2(key, q, op, 1)
+        d[2 * q] = d_std * z[0]
+        if 2 * q + 1 < C:
+            d[2 * q + 1] = d_std * z[1]
+
+
+@jit(parallel=True)
+def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_std, lr,
+                    weight_per_siemens, edges, hist, stats, counts):
+    """Apply ``n_updates`` synthetic rank-1 updates; accumulate achieved-vs-requested errors.
+
+    Update ``u`` (operation ``op0 + u``) has ``x_i`` ~ U(-1, 1) and ``d_j`` ~ N(0, d_std^2)
+    from ``input_key``; requested ``lr x_i d_j``; achieved = change of the cell's weight
+    [weight units]. ``stats`` (N_STATS,) running sums; ``hist`` (len(edges)-1,) counts of
+    the error (values outside ``edges`` go to the end bins); ``counts`` (2,) pulses (up, down).
+    """
+    P, R, C = G.shape
+    g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
+    g_bins, u_points, dg_table, mu = lut
+    nb = hist.shape[0]
+    lo = edges[0]
+    inv_width = nb / (edges[nb] - lo)
+    n_blocks = (R + ROW_BLOCK - 1) // ROW_BLOCK
+    block_stats = np.zeros((n_blocks, N_STATS))
+    block_hist = np.zeros((n_blocks, nb))
+    row_counts = np.zeros((R, 2))
+    train = cfg.rule == 2
+    for blk in prange(n_blocks):
+        r0 = blk * ROW_BLOCK
+        r1 = min(r0 + ROW_BLOCK, R)
+        x = np.zeros(R)
+        d = np.empty(C)
+        rbits = np.zeros(R, np.uint64)
+        cbits = np.zeros(C, np.uint64)
+        before = np.empty((P, r1 - r0, C))
+        h = block_hist[blk]
+        amp = math.sqrt(cfg.pulses_per_unit / cfg.bl)
+        total = total2 = req2 = cross = ach2 = maxabs = 0.0
+        for u in range(n_updates):
+            op = op0 + u
+            for i in range(r0, r1):
+                x[i] = synthetic_x(input_key, op, i)
+            synthetic_d(input_key, op, d, d_std)
+            if train:
+                _row_bits(x[r0:r1], amp, cfg.bl, keys[0], op, r0, rbits[r0:r1])
+                _row_bits(d, amp, cfg.bl, keys[0], op, R, cbits)
+            before[...] = G[:, r0:r1]
+            _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down,
+                         a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d,
+                         cfg, keys, op, rbits, cbits, row_counts)
+            for i in range(r0, r1):
+                lx = lr * x[i]
+                for j in range(C):
+                    ach = G[0, i, j] - before[0, i - r0, j]
+                    if P == 2:
+                        ach -= G[1, i, j] - before[1, i - r0, j]
+                    ach *= weight_per_siemens
+                    req = lx * d[j]
+                    err = ach - req
+                    total += err
+                    total2 += err * err
+                    req2 += req * req
+                    cross += ach * req
+                    ach2 += ach * ach
+                    maxabs = max(maxabs, abs(err))
+                    b = int((err - lo) * inv_width)
+                    h[min(max(b, 0), nb - 1)] += 1.0
+        block_stats[blk, N] = n_updates * (r1 - r0) * C
+        block_stats[blk, SUM] = total
+        block_stats[blk, SUM2] = total2
+        block_stats[blk, REQ2] = req2
+        block_stats[blk, ACH_REQ] = cross
+        block_stats[blk, ACH2] = ach2
+        block_stats[blk, MAXABS] = maxabs
+    for blk in range(n_blocks):
+        for s in range(N_STATS - 1):
+            stats[s] += block_stats[blk, s]
+        stats[MAXABS] = max(stats[MAXABS], block_stats[blk, MAXABS])
+        for b in range(nb):
+            hist[b] += block_hist[blk, b]
+    for i in range(R):
+        counts[0] += row_counts[i, 0]
+        counts[1] += row_counts[i, 1]

@@ -1,0 +1,272 @@
+"""Parallel outer-product update through pulsed device models (../shared/MODEL.md section 4).
+
+One call applies the rank-1 update ``dW = lr * outer(x, d)`` to a tile: pulse counts per cell
+from ``x`` (rows) and ``d`` (cols) by one of the rules below, then each pulse changes the
+cell's conductance through its device model with cycle-to-cycle noise, clipped to the cell's
+bounds after every pulse. A balanced pair moves push-pull: plane 0 in the update's direction,
+plane 1 opposite. Stuck cells receive pulses but never move.
+
+Pulse rules (``c = lr / dw_pulse`` pulses per unit ``x d``):
+
+=================  ===================================================================
+``deterministic``  ``n = min(rint(c |x d|), n_max)``
+``stochastic``     floor of ``c |x d|`` plus a Bernoulli draw of the fraction; ``<= n_max``
+``pulse_train``    row/column bit streams of length ``BL``, bit probabilities
+                   ``min(|x| A, 1)``, ``min(|d| A, 1)``, ``A = sqrt(c / BL)``; ``n`` = coincidences
+``implicit``       aihwkit's deterministic implicit pulsing ``rint(BL min(|d|A,1) min(|x|A,1))``
+``continuous``     ``k = min(c |x d|, n_max)`` real (aggregated update only)
+=================  ===================================================================
+
+With ``aggregate`` the ``k`` pulses of a cell are applied in one step: ``k dG1 + sqrt(k) dG1 s xi``
+for step models (exact in distribution for ``linear`` away from the bounds, an approximation for
+state-dependent models) and CrossSim's ``k mu(G) + sqrt(k) e(u, G)`` for lookup tables.
+
+Random draws (all counter-based, element = cell index ``(p*R + i)*C + j``): rounding
+uniforms and pulse-train bits from ``keys[0]``; pulse noise / table draws from ``keys[1]``
+(draw = pulse number); per-update write noise from ``keys[2]``. Results do not depend on
+the number of threads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import prange
+
+from ..accelerate import jit
+from .lut import lut_aggregate, lut_step
+from .rng import normal2, uniform4
+
+RULES = ("deterministic", "stochastic", "pulse_train", "implicit", "continuous")
+RULE_CODE = {name: code for code, name in enumerate(RULES)}
+(LINEAR, LINEAR_STEP, SOFT_BOUNDS, EXPONENTIAL, CROSSSIM_ASYM, CROSSSIM_SYM, LOOKUP) = range(7)
+WN_INDEPENDENT, WN_PROPORTIONAL, WN_INVERSE = range(3)
+
+UpdateConfig = namedtuple("UpdateConfig", [
+    "model",  # int: device model code (MODELS order in mcvar.devices)
+    "rule",  # int: pulse rule code (RULES order)
+    "bl",  # int: bit-stream length BL (pulse_train, implicit), 1..64
+    "n_max",  # float: most pulses per cell per update
+    "aggregate",  # bool: apply a cell's pulses in one aggregated step
+    "pulses_per_unit",  # float: c = lr / dw_pulse, pulses per unit of x*d
+    "dw_min_std",  # float: c2c std of each pulse's step, relative
+    "write_noise",  # float: CrossSim per-update write noise sigma_wn
+    "write_noise_model",  # int: WN_INDEPENDENT / WN_PROPORTIONAL / WN_INVERSE
+    "write_offset_std",  # float: aihwkit write_noise_std * dw_min, in siemens
+    "g_range",  # float: nominal g_max - g_min [S]
+])
+
+
+@jit
+def step_response(model, up, G, D, c, a_up, a_down):
+    """Deterministic conductance change [S] of one pulse (signed) for the step models.
+
+    ``D``: the cell's step [S] in this direction; ``c``: its coefficient in this direction;
+    ``a_up``, ``a_down``: its anchors (meaning per model in mcvar.devices.draw_cells).
+    """
+    if model == LINEAR:
+        return D if up else -D
+    if model == LINEAR_STEP or model == SOFT_BOUNDS:
+        return D * (1.0 - c * (G - a_up)) if up else -D * (1.0 - c * (G - a_down))
+    if model == EXPONENTIAL:
+        return D * math.exp(-c * (G - a_up)) if up else -D * math.exp(-c * (a_down - G))
+    if model == CROSSSIM_ASYM:
+        return (a_up - G) * c if up else (a_down - G) * c
+    # CROSSSIM_SYM: A = a_up, B = a_down, c = exp(-2 a delta) with signed delta
+    return a_up / (1.0 + c * (a_up / (G - a_down) - 1.0)) - G + a_down
+
+
+@jit
+def _row_bits(values, prob_scale, bl, key, op, elem0, out):
+    """Stochastic bit streams: ``out[i]`` has each of ``bl`` bits set w.p. min(|v| scale, 1)."""
+    for i in range(values.shape[0]):
+        p = min(abs(values[i]) * prob_scale, 1.0)
+        bits = np.uint64(0)
+        if p > 0.0:
+            for q in range((bl + 3) // 4):
+                u = uniform4(key, elem0 + i, op, q)
+                for lane in range(4):
+                    t = 4 * q + lane
+                    if t < bl and u[lane] < p:
+                        bits |= np.uint64(1) << np.uint64(t)
+        out[i] = bits
+
+
+@jit
+def _popcount(v):
+    n = 0
+    while v:
+        v &= v - np.uint64(1)
+        n += 1
+    return n
+
+
+@jit
+def _pulse_count(cfg, xi, dj, u, rbits, cbits, i, j):
+    """Number of pulses (real for 'continuous') for cell (i, j); ``u`` its rounding uniform."""
+    rule = cfg.rule
+    if rule == 2:
+        return float(_popcount(rbits[i] & cbits[j]))
+    v = cfg.pulses_per_unit * abs(xi * dj)
+    if rule == 0:
+        return min(np.rint(v), cfg.n_max)
+    if rule == 1:
+        fl = math.floor(v)
+        return min(fl + 1.0 if u < v - fl else fl, cfg.n_max)
+    if rule == 3:
+        a = math.sqrt(cfg.pulses_per_unit / cfg.bl)
+        return float(np.rint(cfg.bl * min(abs(dj) * a, 1.0) * min(abs(xi) * a, 1.0)))
+    return min(v, cfg.n_max)
+
+
+@jit
+def _lookup_cell(g_bins, u_points, dg_table, mu, dev, up, k, g, g_lo, g_hi, scale,
+                 aggregate, key, op, cell):
+    """``k`` pulses (or CrossSim's aggregated step) of a lookup-table cell; new G [S]."""
+    direction = 0 if up else 1
+    if aggregate:
+        u = uniform4(key, cell, op, 0)[0]
+        dg = lut_aggregate(g_bins, u_points, dg_table, mu, dev, direction, g, k, u)
+        return min(max(g + scale * dg, g_lo), g_hi)
+    for t in range(int(k)):
+        u = uniform4(key, cell, op, t // 4)[t % 4]
+        dg = lut_step(g_bins, u_points, dg_table, dev, direction, g, u)
+        g = min(max(g + scale * dg, g_lo), g_hi)
+    return g
+
+
+@jit
+def _step_cell(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, aggregate, key, op, cell):
+    """``k`` pulses of a step-model cell, one by one or aggregated; new G [S]."""
+    if aggregate:
+        dg1 = step_response(model, up, g, D, c, a_up, a_down)
+        dg = k * dg1
+        if s > 0.0:
+            dg += math.sqrt(k) * dg1 * s * normal2(key, cell, op, 0)[0]
+        return min(max(g + dg, g_lo), g_hi)
+    for t in range(int(k)):
+        dg = step_response(model, up, g, D, c, a_up, a_down)
+        if s > 0.0:
+            dg *= 1.0 + s * normal2(key, cell, op, t // 2)[t % 2]
+        g = min(max(g + dg, g_lo), g_hi)
+    return g
+
+
+@jit
+def _write_noise_sd(cfg, g, g_before):
+    """Std [S] of CrossSim's per-update write noise after a change ``g - g_before``."""
+    sd = cfg.write_noise * math.sqrt(abs(g - g_before) * cfg.g_range)
+    if cfg.write_noise_model == WN_PROPORTIONAL:
+        sd *= g / cfg.g_range
+    elif cfg.write_noise_model == WN_INVERSE:
+        sd *= cfg.g_range / max(g, 1e-30)
+    return sd
+
+
+@jit
+def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
+                 a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d, cfg, keys,
+                 op, rbits, cbits, row_counts):
+    """Update rows ``r0 .. r1-1``; pulses applied per row into ``row_counts`` (R, 2).
+
+    Arrays come as separate arguments (no tuple unpacking in the loop: that would cost
+    reference counting per cell).
+    """
+    P, R, C = G.shape
+    model, aggregate, s = cfg.model, cfg.aggregate, cfg.dw_min_std
+    noisy_write = cfg.write_noise > 0.0 or cfg.write_offset_std > 0.0
+    quads = (C + 3) // 4
+    u_row = np.ones(4 * quads)
+    for i in range(r0, r1):
+        if cfg.rule == 1:  # rounding uniforms of the row, four cells per Philox block
+            for q in range(quads):
+                u_row[4 * q], u_row[4 * q + 1], u_row[4 * q + 2], u_row[4 * q + 3] = uniform4(
+                    keys[0], i * quads + q, op, 0)
+        xi = x[i]
+        for j in range(C):
+            sign = xi * d[j]
+            if sign == 0.0:
+                continue
+            k = _pulse_count(cfg, xi, d[j], u_row[j], rbits, cbits, i, j)
+            if k <= 0.0:
+                continue
+            for p in range(P):
+                up = (sign > 0.0) == (p == 0)
+                row_counts[i, 0 if up else 1] += k
+                if stuck[p, i, j] != 0:
+                    continue
+                cell = (p * R + i) * C + j
+                g0 = G[p, i, j]
+                lo, hi = g_lo[p, i, j], g_hi[p, i, j]
+                if model == LOOKUP:  # step arrays hold the d2d scale of the measured steps
+                    g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, j], up, k, g0,
+                                     lo, hi, step_up[p, i, j] if up else step_down[p, i, j],
+                                     aggregate, keys[1], op, cell)
+                elif up:
+                    g = _step_cell(model, True, k, g0, lo, hi, step_up[p, i, j], c_up[p, i, j],
+                                   a_up[p, i, j], a_down[p, i, j], s, aggregate, keys[1], op, cell)
+                else:
+                    g = _step_cell(model, False, k, g0, lo, hi, step_down[p, i, j],
+                                   c_down[p, i, j], a_up[p, i, j], a_down[p, i, j], s, aggregate,
+                                   keys[1], op, cell)
+                if noisy_write:
+                    z0, z1 = normal2(keys[2], cell, op, 0)
+                    if cfg.write_noise > 0.0:
+                        g = min(max(g + _write_noise_sd(cfg, g, g0) * z0, lo), hi)
+                    if cfg.write_offset_std > 0.0:
+                        offset[p, i, j] = cfg.write_offset_std * z1
+                G[p, i, j] = g
+
+
+@jit
+def _bits(x, d, cfg, keys, op):
+    R, C = x.shape[0], d.shape[0]
+    rbits = np.zeros(R, np.uint64)
+    cbits = np.zeros(C, np.uint64)
+    if cfg.rule == 2:
+        a = math.sqrt(cfg.pulses_per_unit / cfg.bl)
+        _row_bits(x, a, cfg.bl, keys[0], op, 0, rbits)
+        _row_bits(d, a, cfg.bl, keys[0], op, R, cbits)
+    return rbits, cbits
+
+
+@jit
+def _sum_counts(row_counts, counts):
+    for i in range(row_counts.shape[0]):
+        counts[0] += row_counts[i, 0]
+        counts[1] += row_counts[i, 1]
+
+
+@jit
+def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
+    """Serial :func:`update_rank1` (for loops over many small updates); adds to ``counts``."""
+    R = G.shape[1]
+    rbits, cbits = _bits(x, d, cfg, keys, op)
+    row_counts = np.zeros((R, 2))
+    _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
+                 cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
+                 lut[3], x, d, cfg, keys, op, rbits, cbits, row_counts)
+    _sum_counts(row_counts, counts)
+
+
+@jit(parallel=True)
+def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts):
+    """Apply ``lr * outer(x, d)`` to planes ``G`` (P, R, C) in place; operation index ``op``.
+
+    ``offset`` (P, R, C): read-visible write-noise offsets (aihwkit ``write_noise_std``).
+    ``cp``: CellParams; ``lut``: (g_bins, u_points, dg, mu) lookup arrays (dummies if unused).
+    ``counts`` (2,) accumulates the device pulses applied (up, down), real for 'continuous'.
+    Rows run in parallel; the result is identical to :func:`update_one`.
+    """
+    R = G.shape[1]
+    rbits, cbits = _bits(x, d, cfg, keys, op)
+    row_counts = np.zeros((R, 2))
+    g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
+    g_bins, u_points, dg_table, mu = lut
+    for i in prange(R):
+        _update_rows(i, i + 1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
+                     a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d, cfg, keys,
+                     op, rbits, cbits, row_counts)
+    _sum_counts(row_counts, counts)
