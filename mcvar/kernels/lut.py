@@ -22,7 +22,7 @@ import math
 from ..accelerate import jit
 
 
-@jit(inline="always")
+@jit
 def _interval(grid, x):
     """Interval of sorted ``grid`` holding ``x``: j with grid[j] <= x < grid[j + 1], 0 <= j <= n-2;
     -1 below the grid, n - 1 at or above its last point, 0 for NaN."""
@@ -45,14 +45,14 @@ def _interval(grid, x):
     return 0
 
 
-@jit(inline="always")
+@jit
 def _lerp(x, x0, x1, y0, y1):
     """``numpy.interp``'s formula on one interval."""
     slope = (y1 - y0) / (x1 - x0)
     return slope * (x - x0) + y0
 
 
-@jit(inline="always")
+@jit
 def _column_at(table, up, m, u, k):
     """Column ``k`` of ``table`` (M, K) interpolated in ``u`` on interval ``m`` of ``up``."""
     if m < 0:
@@ -62,7 +62,7 @@ def _column_at(table, up, m, u, k):
     return _lerp(u, up[m], up[m + 1], table[m, k], table[m + 1, k])
 
 
-@jit(inline="always")
+@jit
 def lut_step(g_bins, u_points, dg, dev, direction, G, u):
     """One pulse's conductance change [S] at present conductance ``G`` [S] for ``u`` in (0, 1)."""
     gb = g_bins[dev, direction]
@@ -79,7 +79,7 @@ def lut_step(g_bins, u_points, dg, dev, direction, G, u):
     return _lerp(G, gb[i], gb[i + 1], a, b)
 
 
-@jit(inline="always")
+@jit
 def lut_mean(g_bins, mu, dev, direction, G):
     """Mean one-pulse change mu(G) [S] at conductance ``G`` [S] (linear in G, clamped)."""
     gb = g_bins[dev, direction]
@@ -92,7 +92,7 @@ def lut_mean(g_bins, mu, dev, direction, G):
     return _lerp(G, gb[i], gb[i + 1], row[i], row[i + 1])
 
 
-@jit(inline="always")
+@jit
 def lut_aggregate(g_bins, u_points, dg, mu, dev, direction, G, k, u):
     """CrossSim's aggregated update of ``k`` >= 0 pulse-equivalents [S] at conductance ``G`` [S]:
 
