@@ -82,14 +82,17 @@ class CrossbarNetwork:
         self.gref = List([t.g_ref for t in ts])
         self.scale = np.array([1.0 / t.inst.g_range for t in ts])
         self.wps = np.array([t._weight_per_siemens for t in ts])
+        self.gzero = np.array([t.inst.g_zero for t in ts])
+        self.prog_sigma = np.array([device.program_noise * t.inst.g_range for t in ts])
         mats = [t._matrices(False) + t._matrices(True) for t in ts]
         self.Mf, self.S2f, self.s2cf, self.cfgf = (List([m[i] for m in mats]) for i in range(4))
         self.Mb, self.S2b, self.s2cb, self.cfgb = (List([m[i] for m in mats]) for i in range(4, 8))
         self.cfgp = List([t.update_config(1.0) for t in ts])
         streams = (Stream.READ_FORWARD, Stream.READ_BACKWARD, Stream.UPDATE_PULSES,
-                   Stream.UPDATE_NOISE, Stream.WRITE_NOISE)
+                   Stream.UPDATE_NOISE, Stream.WRITE_NOISE, Stream.PROGRAM)
         self.keys = np.array([[t._keys[s] for s in streams] for t in ts], dtype=np.uint64)
-        self.ops = np.zeros((len(ts), 3), np.int64)
+        self.ops = np.zeros((len(ts), 4), np.int64)
+        self.ops[:, mlp.OP_PROGRAM] = [t.ops[Stream.PROGRAM] for t in ts]
         self.lut = ts[0]._lut
         self.sigma = float(device.read_noise)
         self.multiplicative = device.read_noise_model == "multiplicative"
@@ -114,10 +117,12 @@ class CrossbarNetwork:
         stats = np.zeros(4)
         tr = self.training
         mlp.train_epoch(X, y, order, *self._args(), self.G, self.offset, self.cp, self.lut,
-                        self.gref, self.scale, self.sigma, self.multiplicative, self.wps,
-                        self.Mf, self.S2f, self.s2cf, self.Mb, self.S2b, self.s2cb, self.cfgf,
-                        self.cfgb, cfgu, self.cfgp, self.keys, self.ops, tr.carry_every,
-                        tr.carry_threshold, self.tiles[0].spec.weight_bound, example0, stats)
+                        self.gref, self.gzero, self.scale, self.sigma, self.multiplicative,
+                        self.wps, self.prog_sigma, self.Mf, self.S2f, self.s2cf, self.Mb,
+                        self.S2b, self.s2cb, self.cfgf, self.cfgb, cfgu, self.cfgp, self.keys,
+                        self.ops, tr.carry_every, tr.carry_threshold,
+                        self.tiles[0].spec.weight_bound, tr.carry_write == "verify", example0,
+                        stats)
         return stats
 
     def evaluate(self, X, y) -> float:

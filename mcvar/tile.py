@@ -56,9 +56,14 @@ class Pulsing:
                        doc="most pulses per cell per update")
     aggregate: bool = param(False, units="1", kind=bool,
                             doc="apply a cell's pulses in one aggregated step")
+    calibrated: bool = param(False, units="1", kind=bool,
+                             doc="lookup tables, aggregated: size each step from the device's "
+                                 "mean step at its present conductance (read-before-write)")
 
     def __post_init__(self):
         validate(self, "pulsing.")
+        if self.calibrated and not self.aggregate:
+            raise ParameterError("pulsing.calibrated", "needs pulsing.aggregate = true")
         if self.rule == "continuous" and not self.aggregate:
             raise ParameterError("pulsing.rule", "'continuous' (real pulse counts) needs "
                                                  "pulsing.aggregate = true")
@@ -68,7 +73,8 @@ class Pulsing:
         return dataclasses.replace(self, **changes)
 
 
-_NO_LUT = (np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), np.zeros((1, 2, 2, 2)), np.zeros((1, 2, 2)))
+_NO_LUT = (np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), np.zeros((1, 2, 2, 2), np.float32),
+           np.zeros((1, 2, 2)), np.ones((1, 2)))
 
 
 class Tile:
@@ -96,7 +102,8 @@ class Tile:
         self._lut = _NO_LUT
         if device.model == "lookup":
             t = self.inst.tables
-            self._lut = (t.g_bins, t.u_points, t.quantiles, t.mu)
+            self._lut = (t.g_bins, t.u_points, t.quantiles, t.mu,
+                         self.inst.dw_siemens / np.abs(t.ave))
         self._cache = {}
         self.reset()
 
@@ -271,7 +278,8 @@ class Tile:
         return wk.UpdateConfig(
             dev.MODEL_CODE[d.model], wk.RULE_CODE[pu.rule], pu.bl, float(pu.n_max),
             pu.aggregate, float(lr) / dw_pulse, d.dw_min_std, d.write_noise, wn,
-            d.write_noise_std * self.inst.dw_siemens, self.inst.g_range)
+            d.write_noise_std * self.inst.dw_siemens, self.inst.g_range,
+            pu.calibrated and d.model == "lookup", self.inst.dw_siemens)
 
     @property
     def update_keys(self):

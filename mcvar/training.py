@@ -55,7 +55,11 @@ class Training:
     carry_threshold: float = param(0.5, units="1", low=0.0, low_open=True, high=1.0,
                                    doc="carry when |low digit| exceeds this fraction of its range")
     carry_every: int = param(10, units="1", low=1, high=1 << 30, kind=int,
-                             doc="updates between carry checks")
+                             doc="examples between carry checks")
+    carry_write: str = param("verify", units="1", choices=("verify", "pulses"),
+                             doc="how a carry is written: write-verify to the target (error = "
+                                 "device.program_noise) or open-loop pulses through the device "
+                                 "model")
 
     def __post_init__(self):
         validate(self, "training.")

@@ -20,11 +20,12 @@ import numpy as np
 
 from ..accelerate import jit
 from .read import build_read_matrices, read_one
+from .rng import normal2
 from .write import update_cells, update_one
 
 # columns of the per-tile key and operation-counter arrays
-K_FWD, K_BWD, K_PULSES, K_NOISE, K_WRITE = range(5)
-OP_FWD, OP_BWD, OP_UPDATE = range(3)
+K_FWD, K_BWD, K_PULSES, K_NOISE, K_WRITE, K_PROGRAM = range(6)
+OP_FWD, OP_BWD, OP_UPDATE, OP_PROGRAM = range(4)
 
 
 @jit
@@ -108,8 +109,8 @@ def evaluate(X, y, sizes, layer_start, r0, nr, c0, nc, digit, sig, Mf, S2f, s2cf
 
 
 @jit
-def _program(t, req, G, offset, cp, lut, cfgp, keys, ops, counts):
-    """Program per-cell weight changes ``req`` onto tile ``t`` by pulses."""
+def _pulse_cells(t, req, G, offset, cp, lut, cfgp, keys, ops, counts):
+    """Program per-cell weight changes ``req`` onto tile ``t`` by open-loop pulses."""
     update_cells(G[t], offset[t], cp[t], lut, req, cfgp[t],
                  (keys[t, K_PULSES], keys[t, K_NOISE], keys[t, K_WRITE]), ops[t, OP_UPDATE],
                  counts)
@@ -117,31 +118,65 @@ def _program(t, req, G, offset, cp, lut, cfgp, keys, ops, counts):
 
 
 @jit
-def _carry(layer_start, digit, G, offset, cp, lut, gref, wps, cfgp, keys, ops, sig, threshold,
-           wbound, counts):
+def _verify_cells(t, target, mask, G, cp, gzero, gref, wps, prog_sigma, keys, ops):
+    """Write-verify cells where ``mask``: their weights become ``target`` up to programming
+    noise ``prog_sigma[t]`` [S] per device (stream PROGRAM), clipped to the cells' bounds."""
+    Gt = G[t]
+    P, R, C = Gt.shape
+    cells = cp[t]
+    op = ops[t, OP_PROGRAM]
+    ops[t, OP_PROGRAM] += 1
+    for i in range(R):
+        for j in range(C):
+            if not mask[i, j]:
+                continue
+            dg = target[i, j] / wps[t]
+            z = normal2(keys[t, K_PROGRAM], i * C + j, op, 0)
+            for p in range(P):
+                if cells.stuck[p, i, j] != 0:
+                    continue
+                if P == 2:
+                    g = gzero[t] + (0.5 * dg if p == 0 else -0.5 * dg)
+                else:
+                    g = gref[t][i] + dg
+                g += prog_sigma[t] * z[p]
+                Gt[p, i, j] = min(max(g, cells.g_lo[p, i, j]), cells.g_hi[p, i, j])
+
+
+@jit
+def _carry(layer_start, digit, G, offset, cp, lut, gref, gzero, wps, prog_sigma, cfgp, keys,
+           ops, sig, threshold, wbound, verify, counts):
     """Periodic carry: move every low-digit weight above ``threshold * wbound`` up one digit.
 
     Tiles of one block are consecutive, digit 0 (least significant) first. The low digit is
-    read exactly (from its conductances), the next digit receives ``w sig_d / sig_{d+1}``
-    and the low digit is reset by ``-w``, both programmed by pulses through the device model.
+    read exactly (from its conductances); the next digit gains ``w sig_d / sig_{d+1}`` and
+    the low digit returns to zero, either by write-verify (``verify``: exact up to the
+    programming noise) or by open-loop pulses through the device model.
     """
-    for t in range(layer_start[-1]):
-        if digit[t] + 1 >= sig.shape[0] or t + 1 >= layer_start[-1] or digit[t + 1] != digit[t] + 1:
+    for t in range(layer_start[-1] - 1):
+        if digit[t + 1] != digit[t] + 1:
             continue
         w = tile_weights(t, G, gref, wps)
-        move = np.where(np.abs(w) > threshold * wbound, w, 0.0)
-        if not np.any(move != 0.0):
+        mask = np.abs(w) > threshold * wbound
+        if not np.any(mask):
             continue
-        _program(t + 1, move * (sig[digit[t]] / sig[digit[t + 1]]), G, offset, cp, lut, cfgp,
-                 keys, ops, counts)
-        _program(t, -move, G, offset, cp, lut, cfgp, keys, ops, counts)
+        move = np.where(mask, w, 0.0)
+        ratio = sig[digit[t]] / sig[digit[t + 1]]
+        if verify:
+            high = tile_weights(t + 1, G, gref, wps) + move * ratio
+            _verify_cells(t + 1, high, mask, G, cp, gzero, gref, wps, prog_sigma, keys, ops)
+            _verify_cells(t, np.zeros_like(w), mask, G, cp, gzero, gref, wps, prog_sigma, keys,
+                          ops)
+        else:
+            _pulse_cells(t + 1, move * ratio, G, offset, cp, lut, cfgp, keys, ops, counts)
+            _pulse_cells(t, -move, G, offset, cp, lut, cfgp, keys, ops, counts)
 
 
 @jit
 def train_epoch(X, y, order, sizes, layer_start, r0, nr, c0, nc, digit, sig, G, offset, cp,
-                lut, gref, scale, sigma, multiplicative, wps, Mf, S2f, s2cf, Mb, S2b, s2cb,
-                cfgf, cfgb, cfgu, cfgp, keys, ops, carry_every, carry_threshold, wbound,
-                example0, stats):
+                lut, gref, gzero, scale, sigma, multiplicative, wps, prog_sigma, Mf, S2f, s2cf,
+                Mb, S2b, s2cb, cfgf, cfgb, cfgu, cfgp, keys, ops, carry_every, carry_threshold,
+                wbound, carry_verify, example0, stats):
     """One epoch over ``X[order]``; ``stats`` (4,) gets loss sum, correct count, pulses up/down.
 
     ``cfgu[t]`` update settings at this epoch's learning rate (digit-0 tiles), ``cfgp[t]``
@@ -193,8 +228,8 @@ def train_epoch(X, y, order, sizes, layer_start, r0, nr, c0, nc, digit, sig, G, 
             ops[t, OP_UPDATE] += 1
             refresh(t, G, offset, gref, scale, sigma, multiplicative, Mf, S2f, s2cf, Mb, S2b, s2cb)
         if sig.shape[0] > 1 and (example0 + idx + 1) % carry_every == 0:
-            _carry(layer_start, digit, G, offset, cp, lut, gref, wps, cfgp, keys, ops, sig,
-                   carry_threshold, wbound, counts)
+            _carry(layer_start, digit, G, offset, cp, lut, gref, gzero, wps, prog_sigma, cfgp,
+                   keys, ops, sig, carry_threshold, wbound, carry_verify, counts)
             for t in range(T):
                 refresh(t, G, offset, gref, scale, sigma, multiplicative, Mf, S2f, s2cf, Mb,
                         S2b, s2cb)

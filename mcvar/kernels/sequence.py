@@ -53,7 +53,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
     """
     P, R, C = G.shape
     g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
-    g_bins, u_points, dg_table, mu = lut
+    g_bins, u_points, dg_table, mu, k_scale = lut
     nb = hist.shape[0]
     lo = edges[0]
     inv_width = nb / (edges[nb] - lo)
@@ -83,7 +83,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
                 _row_bits(d, amp, cfg.bl, keys[0], op, R, cbits)
             before[...] = G[:, r0:r1]
             _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down,
-                         a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d,
+                         a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d,
                          np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts)
             for i in range(r0, r1):
                 lx = lr * x[i]

@@ -36,7 +36,7 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .lut import lut_aggregate, lut_step
+from .lut import lut_aggregate, lut_mean, lut_step
 from .rng import normal2, uniform4
 
 RULES = ("deterministic", "stochastic", "pulse_train", "implicit", "continuous")
@@ -56,6 +56,8 @@ UpdateConfig = namedtuple("UpdateConfig", [
     "write_noise_model",  # int: WN_INDEPENDENT / WN_PROPORTIONAL / WN_INVERSE
     "write_offset_std",  # float: aihwkit write_noise_std * dw_min, in siemens
     "g_range",  # float: nominal g_max - g_min [S]
+    "calibrated",  # bool: lookup aggregate steps scaled by the mean step at the present G
+    "dw_nominal",  # float: nominal step of one pulse [S] (what pulses_per_unit assumes)
 ])
 
 
@@ -125,11 +127,22 @@ def _pulse_count(cfg, rule, xi, dj, size, u, rbits, cbits, i, j):
 
 
 @jit(inline="always")
-def _lookup_cell(g_bins, u_points, dg_table, mu, dev, up, k, g, g_lo, g_hi, scale,
-                 aggregate, key, op, cell):
-    """``k`` pulses (or CrossSim's aggregated step) of a lookup-table cell; new G [S]."""
+def _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, dev, up, k, g, g_lo, g_hi, scale,
+                 cfg, key, op, cell):
+    """``k`` pulses (or CrossSim's aggregated step) of a lookup-table cell; new G [S].
+
+    Aggregated: ``k`` nominal pulses become ``k_s = k * k_scale[dev, s]`` steps of the
+    device's own window average in direction s (CrossSim's ``k = dw / ave_s``), or with
+    ``cfg.calibrated`` ``k dw_nominal / |mu_s(G)|``: the mean step at the present G, so the
+    expected change is what was asked (a read-before-write calibrated update).
+    """
     direction = 0 if up else 1
-    if aggregate:
+    if cfg.aggregate:
+        if cfg.calibrated:
+            m = abs(lut_mean(g_bins, mu, dev, direction, g))
+            k = min(k * cfg.dw_nominal / max(m, 1e-3 * cfg.dw_nominal), cfg.n_max)
+        else:
+            k = k * k_scale[dev, direction]
         u = uniform4(key, cell, op, 0)[0]
         dg = lut_aggregate(g_bins, u_points, dg_table, mu, dev, direction, g, k, u)
         return min(max(g + scale * dg, g_lo), g_hi)
@@ -170,8 +183,8 @@ def _write_noise_sd(cfg, g, g_before):
 
 @jit
 def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
-                 a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d, req, cfg, keys,
-                 op, rbits, cbits, row_counts):
+                 a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d, req, cfg,
+                 keys, op, rbits, cbits, row_counts):
     """Update rows ``r0 .. r1-1``; pulses applied per row into ``row_counts`` (R, 2).
 
     The requested change of cell (i, j) per unit learning rate is ``x_i d_j`` (rank-1), or
@@ -211,9 +224,10 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                 g0 = G[p, i, j]
                 lo, hi = g_lo[p, i, j], g_hi[p, i, j]
                 if model == LOOKUP:  # step arrays hold the d2d scale of the measured steps
-                    g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, j], up, k, g0,
-                                     lo, hi, step_up[p, i, j] if up else step_down[p, i, j],
-                                     aggregate, keys[1], op, cell)
+                    g = _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, lut_dev[p, i, j],
+                                     up, k, g0, lo, hi,
+                                     step_up[p, i, j] if up else step_down[p, i, j], cfg,
+                                     keys[1], op, cell)
                 elif up:
                     g = _step_cell(model, True, k, g0, lo, hi, step_up[p, i, j], c_up[p, i, j],
                                    a_up[p, i, j], a_down[p, i, j], s, aggregate, keys[1], op, cell)
@@ -257,7 +271,7 @@ def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     row_counts = np.zeros((R, 2))
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
-                 lut[3], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts)
+                 lut[3], lut[4], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts)
     _sum_counts(row_counts, counts)
 
 
@@ -266,7 +280,8 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     """Apply ``lr * outer(x, d)`` to planes ``G`` (P, R, C) in place; operation index ``op``.
 
     ``offset`` (P, R, C): read-visible write-noise offsets (aihwkit ``write_noise_std``).
-    ``cp``: CellParams; ``lut``: (g_bins, u_points, dg, mu) lookup arrays (dummies if unused).
+    ``cp``: CellParams; ``lut``: (g_bins, u_points, quantiles, mu, k_scale) lookup arrays
+    (dummies if unused; ``k_scale`` (D, 2) = nominal step / the device's window average).
     ``counts`` (2,) accumulates the device pulses applied (up, down), real for 'continuous'.
     Rows run in parallel; the result is identical to :func:`update_one`.
     """
@@ -274,10 +289,11 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     rbits, cbits = _bits(x, d, cfg, keys, op)
     row_counts = np.zeros((R, 2))
     g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
-    g_bins, u_points, dg_table, mu = lut
+    g_bins, u_points, dg_table, mu, k_scale = lut
     for i in prange(R):
         _update_rows(i, i + 1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
-                     a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d, np.empty((0, 0)),
+                     a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d,
+                     np.empty((0, 0)),
                      cfg, keys, op, rbits, cbits, row_counts)
     _sum_counts(row_counts, counts)
 
@@ -294,5 +310,5 @@ def update_cells(G, offset, cp, lut, req, cfg, keys, op, counts):
     bits = np.zeros(max(R, C), np.uint64)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
-                 lut[3], empty, empty, req, cfg, keys, op, bits, bits, row_counts)
+                 lut[3], lut[4], empty, empty, req, cfg, keys, op, bits, bits, row_counts)
     _sum_counts(row_counts, counts)
