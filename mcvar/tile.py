@@ -227,7 +227,7 @@ class Tile:
         op0 = self._next(stream, X.shape[0])
         Y = np.empty((X.shape[0], n_out))
         M, S2, s2c, cfg = self._matrices(transpose)
-        key = self._keys[stream]
+        key = np.uint64(self._keys[stream])  # 64-bit: a Python int >= 2**63 overflows int64
         if exact_noise:
             scale = 1.0 / self.inst.g_range
             rk.read_exact_batch(X, (self.G + self.offset) * scale, self.g_ref * scale, transpose,
