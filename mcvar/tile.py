@@ -243,8 +243,10 @@ class Tile:
 
         ``X`` (B, K_in) are representative inputs; returns the bound [I_u].
         """
-        M, _, _, cfg = self._matrices(transpose)
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        if self.out_bound[transpose] is None:  # the matrices do not depend on it; set below
+            self.out_bound[transpose] = np.inf
+        M, _, _, cfg = self._matrices(transpose)
         xq = np.clip(X, -cfg.inp_bound, cfg.inp_bound) / cfg.inp_bound
         if cfg.ref_input:
             xq = np.concatenate([xq, -xq.sum(axis=1, keepdims=True)], axis=1)
