@@ -236,3 +236,12 @@ def pulses_implicit(x, d, c, bl):
     """aihwkit's deterministic implicit pulsing ``rint(BL min(|d| A, 1) min(|x| A, 1))``."""
     a = np.sqrt(c / bl)
     return np.rint(bl * np.minimum(np.abs(x) * a, 1.0)[:, None] * np.minimum(np.abs(d) * a, 1.0)[None, :])
+
+
+def lut_step(g_bins, u_points, dg, G, u):
+    """One pulse's change [S] from a measured table (MODEL section 4): the ``u``-quantile
+    ``dg[:, k]`` interpolated in ``u`` at the bins around ``G``, then linearly in ``G``
+    (both with ``np.interp``, so values outside the grids take the end values)."""
+    i = min(max(np.searchsorted(g_bins, G, side="right") - 1, 0), g_bins.size - 2)
+    col = [np.interp(u, u_points, dg[:, k]) for k in (i, i + 1)]
+    return float(np.interp(G, g_bins[i: i + 2], col))
