@@ -153,6 +153,7 @@ class Tile:
             target = target + sigma * rng.normals(self._keys[Stream.PROGRAM], target.shape, op)
         self.G[...] = np.clip(target, self.cells.g_lo, self.cells.g_hi)
         self._apply_stuck()
+        self.offset[...] = 0.0  # earlier updates' write-noise offsets are overwritten too
         self._cache.clear()
 
     def _next(self, stream: Stream, n: int = 1) -> int:
