@@ -245,6 +245,10 @@ class Tile:
         ``X`` (B, K_in) are representative inputs; returns the bound [I_u].
         """
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        k_in = self.spec.cols if transpose else self.spec.rows
+        if X.ndim != 2 or X.shape[1] != k_in:
+            raise ValueError(f"calibration input has shape {X.shape}, expected (batch, {k_in})")
+        dev.check_finite("calibration input", X)
         if self.out_bound[transpose] is None:  # the matrices do not depend on it; set below
             self.out_bound[transpose] = np.inf
         M, _, _, cfg = self._matrices(transpose)
