@@ -244,3 +244,55 @@ def test_lookup_cells_follow_their_assigned_device(chosen):
         step = ref.lut_step(full.g_bins[dev, s], full.u_points[dev, s], full.dg[dev, s], G0[p, i, j], u)
         expected = np.clip(G0[p, i, j] + step, tile.cells.g_lo[p, i, j], tile.cells.g_hi[p, i, j])
         assert tile.G[p, i, j] == pytest.approx(expected, rel=1e-12, abs=1e-18)
+
+
+def test_program_replaces_write_noise_offsets():
+    """Programming writes every cell anew: offsets left by earlier updates' write noise must
+    not survive it (reads after program(W) see W, up to the programming error)."""
+    device = Device(model="linear", write_noise_std=5.0, dw_min=0.01)
+    tile = Tile(TileSpec(8, 6), device, pulsing=Pulsing(rule="deterministic"), seed=1)
+    tile.update(np.ones(8), np.ones(6), 0.05)
+    assert np.any(tile.offset != 0)
+    W = 0.5 * (2 * seeded(3).random((8, 6)) - 1)
+    tile.program(W, noise=False)
+    X = 2 * seeded(4).random((5, 8)) - 1
+    np.testing.assert_allclose(tile.read(X), X @ W, rtol=0, atol=1e-12)
+
+
+def test_calibrate_adc_rejects_bad_inputs():
+    tile = make_tile(periphery=Periphery(out_bound="calibrated"))
+    with pytest.raises(ValueError, match=r"shape \(3, 5\), expected \(batch, 8\)"):
+        tile.calibrate_adc(np.ones((3, 5)))
+    X = np.ones((3, 8))
+    X[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        tile.calibrate_adc(X)
+    with pytest.raises(ValueError, match="calibrate"):  # nothing was set by the failed calls
+        tile.read(np.ones(8))
+
+
+def test_tile_inputs_are_validated():
+    tile = make_tile()
+    bad = np.ones(8)
+    bad[3] = np.nan
+    with pytest.raises(ValueError, match="read input.*NaN"):
+        tile.read(bad)
+    with pytest.raises(ValueError, match=r"shape \(2, 6\), expected \(batch, 8\)"):
+        tile.read(np.ones((2, 6)))
+    with pytest.raises(ValueError, match=r"shape \(2, 8\), expected \(batch, 6\)"):
+        tile.read(np.ones((2, 8)), transpose=True)
+    with pytest.raises(ValueError, match="update x.*NaN"):
+        tile.update(bad, np.ones(6), 0.1)
+    with pytest.raises(ValueError, match="update d.*NaN"):
+        tile.update(np.ones(8), np.full(6, np.inf), 0.1)
+    with pytest.raises(ValueError, match=r"expected \(8,\), \(6,\)"):
+        tile.update(np.ones(6), np.ones(8), 0.1)
+    for lr in (-0.1, np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"lr.*\[0, inf\)"):
+            tile.update(np.ones(8), np.ones(6), lr)
+    with pytest.raises(ValueError, match=r"W has shape \(6, 8\), expected \(8, 6\)"):
+        tile.program(np.zeros((6, 8)))
+    with pytest.raises(ValueError, match="W contains NaN"):
+        tile.program(np.full((8, 6), np.nan))
+    with pytest.raises(ValueError, match="seed, trial and tile"):
+        Tile(TileSpec(8, 6), seed=-1)
