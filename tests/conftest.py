@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -28,8 +29,14 @@ def make_tile(mapping="balanced", rows=8, cols=6, device=None, periphery=None, p
 @pytest.fixture
 def restore_threads():
     """Restore Numba's thread count after a test that changes it."""
-    import numba
-
     n = numba.get_num_threads()
     yield
     numba.set_num_threads(n)
+
+
+@pytest.fixture
+def one_thread(restore_threads):
+    """Run a test's kernels on one Numba thread. Results do not depend on the thread count
+    (test_reproducibility.py proves it); tests looping over thousands of tiny updates would
+    otherwise pay a parallel-region launch per call, milliseconds on a busy 2-core machine."""
+    numba.set_num_threads(1)

@@ -17,6 +17,8 @@ from mcvar.periphery import Periphery
 from mcvar.streams import Stream
 from mcvar.tile import Pulsing, Tile, TileSpec
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 D2D = dict(w_max_dtod=0.1, w_min_dtod=0.15, dw_min_dtod=0.2, up_down=0.1, up_down_dtod=0.05,
            nonlinearity_dtod=0.1, gamma_up_dtod=0.1, gamma_down_dtod=0.1)
 MODEL_PARAMS = {
@@ -93,7 +95,7 @@ def test_d2d_relative_spreads():
 
 def test_stuck_fractions_and_stuck_cells_never_move():
     """Stuck-on/off fractions within 5 binomial sd; stuck cells sit at their bound through
-    programming and 40 noisy updates (every model), free cells move."""
+    programming and 20 noisy updates (every model), free cells move."""
     for model in list(MODEL_PARAMS) + ["lookup"]:
         extra = {} if model == "lookup" else dict(dw_min_std=0.3, **MODEL_PARAMS[model])
         dev = Device(model=model, p_stuck_on=0.1, p_stuck_off=0.05, **extra)
@@ -103,12 +105,13 @@ def test_stuck_fractions_and_stuck_cells_never_move():
         for value, p in ((1, 0.1), (-1, 0.05)):
             assert abs((st == value).sum() - n * p) < 5 * np.sqrt(n * p * (1 - p))
         tile.program(0.3 * (2 * seeded(1).random((32, 32)) - 1))
+        G0 = tile.G.copy()
         r = seeded(2)
-        for _ in range(40):
-            tile.update(r.normal(size=32), r.normal(size=32), 0.05)
+        for _ in range(20):
+            tile.update(r.normal(size=32), r.normal(size=32), 4 * 2 * tile.inst.dw_siemens / tile.inst.g_range)
         assert np.array_equal(tile.G[st == 1], tile.cells.g_hi[st == 1])
         assert np.array_equal(tile.G[st == -1], tile.cells.g_lo[st == -1])
-        assert np.all(tile.G[st == 0] != tile.inst.g_zero)
+        assert np.mean(tile.G[st == 0] != G0[st == 0]) > 0.9
 
 
 # ------------------------------------------------------------------------------------------
@@ -117,10 +120,10 @@ def test_stuck_fractions_and_stuck_cells_never_move():
 
 @pytest.mark.parametrize("model", list(MODEL_PARAMS))
 def test_pulse_response_matches_reference(model):
-    """140 up pulses then 300 down pulses, one per update, with d2d on every parameter: each
+    """70 up pulses then 140 down pulses, one per update, with d2d on every parameter: each
     cell's conductance follows the reference model in weight units (MODEL 4b, mapped to
     siemens) to 1e-9 of the range, reaches both bounds and stays inside them."""
-    dev = Device(model=model, dw_min=0.02, **D2D, **MODEL_PARAMS[model])
+    dev = Device(model=model, dw_min=0.04, **D2D, **MODEL_PARAMS[model])
     tile = Tile(TileSpec(4, 3), dev, pulsing=Pulsing(rule="deterministic"), seed=5)
     cells = reference_cells(tile)
     w = weight_units(tile, tile.G)
@@ -128,13 +131,13 @@ def test_pulse_response_matches_reference(model):
     plane_up = np.zeros(tile.G.shape, bool)
     plane_up[0] = True
     tol = 1e-9 * tile.inst.g_range
-    for step in range(440):
-        sign = 1.0 if step < 140 else -1.0
+    for step in range(210):
+        sign = 1.0 if step < 70 else -1.0
         tile.update(np.ones(4), np.full(3, sign), lr)
         w = ref.pulse(model, dev, cells, w, plane_up if sign > 0 else ~plane_up)
         np.testing.assert_allclose(tile.G, siemens(tile, w), rtol=0, atol=tol)
         assert np.all(tile.G >= tile.cells.g_lo) and np.all(tile.G <= tile.cells.g_hi)
-        if step == 139:  # after the up phase plane 0 is near its upper bound
+        if step == 69:  # after the up phase plane 0 is near its upper bound
             assert np.all(tile.G[0] > tile.cells.g_hi[0] - 0.3 * (tile.cells.g_hi[0] - tile.cells.g_lo[0]))
     assert np.all(tile.G[0] < tile.cells.g_lo[0] + 0.3 * (tile.cells.g_hi[0] - tile.cells.g_lo[0]))
 

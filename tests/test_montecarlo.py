@@ -14,6 +14,8 @@ from mcvar.periphery import Periphery
 from mcvar.streams import Stream
 from mcvar.tile import Pulsing, Tile, TileSpec
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def numpy_statistics(err, exact, noisy, edges):
     """The statistics ErrorStatistics documents, computed directly."""

@@ -15,6 +15,8 @@ from mcvar.kernels import rng
 from mcvar.periphery import Periphery
 from mcvar.streams import Stream
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 COMBOS = [(m, s, t) for m in ("balanced", "offset") for s in ("analog", "digital")
           for t in (False, True)]
 IDEAL = Periphery()

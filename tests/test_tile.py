@@ -16,6 +16,8 @@ from mcvar.periphery import Periphery
 from mcvar.streams import Stream
 from mcvar.tile import Pulsing, Tile, TileSpec
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def _seed_with_key(stream, high):
     """First seed whose key of ``stream`` is >= 2**63 (``high``) or below."""

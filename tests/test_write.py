@@ -13,6 +13,8 @@ from mcvar.devices import Device
 from mcvar.kernels import rng
 from mcvar.tile import Pulsing, Tile, TileSpec
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 DW_MIN = 0.001  # weight units per device pulse (w range 2): 1000 pulses from bound to bound
 
 
