@@ -80,10 +80,13 @@ def test_exact_and_output_referred_read_noise_agree(mapping, subtraction, transp
 
 @pytest.mark.parametrize("mapping", ["balanced", "offset"])
 def test_program_then_weights_roundtrip_and_clip(mapping):
-    tile = Tile(TileSpec(8, 6, mapping, weight_bound=0.7), Device())
+    tile = Tile(TileSpec(8, 6, mapping, weight_bound=0.7), Device(), Periphery(inp_bound=2.0))
     W = 0.7 * (2 * seeded(4).random((8, 6)) - 1)
     tile.program(W, noise=False)
     np.testing.assert_allclose(tile.weights(), W, rtol=0, atol=1e-12)
+    X = 2.0 * (2 * seeded(5).random((4, 8)) - 1)  # reads come out in weight x input units
+    np.testing.assert_allclose(tile.read(X), X @ W, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(tile.read(X[:, :6], transpose=True), X[:, :6] @ W.T, rtol=0, atol=1e-12)
     # the mapping equations of MODEL section 1
     g_range = tile.inst.g_range
     if mapping == "balanced":
