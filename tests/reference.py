@@ -235,7 +235,9 @@ def pulses_train(x, d, c, bl, u_rows, u_cols):
 def pulses_implicit(x, d, c, bl):
     """aihwkit's deterministic implicit pulsing ``rint(BL min(|d| A, 1) min(|x| A, 1))``."""
     a = np.sqrt(c / bl)
-    return np.rint(bl * np.minimum(np.abs(x) * a, 1.0)[:, None] * np.minimum(np.abs(d) * a, 1.0)[None, :])
+    p = np.minimum(np.abs(x) * a, 1.0)
+    q = np.minimum(np.abs(d) * a, 1.0)
+    return np.rint(bl * np.outer(p, q))
 
 
 def lut_step(g_bins, u_points, dg, G, u):

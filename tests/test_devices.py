@@ -59,7 +59,8 @@ def siemens(tile, w):
 
 @pytest.mark.parametrize("model", list(MODEL_PARAMS))
 def test_cell_bounds_follow_section_4b(model):
-    tile = Tile(TileSpec(6, 5), Device(model=model, dw_min=0.02, **D2D, **MODEL_PARAMS[model]), seed=7)
+    dev = Device(model=model, dw_min=0.02, **D2D, **MODEL_PARAMS[model])
+    tile = Tile(TileSpec(6, 5), dev, seed=7)
     cells = reference_cells(tile)
     tol = 1e-12 * tile.inst.g_range
     np.testing.assert_allclose(tile.cells.g_hi, siemens(tile, cells.b_max), rtol=0, atol=tol)
@@ -107,8 +108,9 @@ def test_stuck_fractions_and_stuck_cells_never_move():
         tile.program(0.3 * (2 * seeded(1).random((32, 32)) - 1))
         G0 = tile.G.copy()
         r = seeded(2)
+        lr = 4 * 2 * tile.inst.dw_siemens / tile.inst.g_range  # ~4 pulses per unit x d
         for _ in range(20):
-            tile.update(r.normal(size=32), r.normal(size=32), 4 * 2 * tile.inst.dw_siemens / tile.inst.g_range)
+            tile.update(r.normal(size=32), r.normal(size=32), lr)
         assert np.array_equal(tile.G[st == 1], tile.cells.g_hi[st == 1])
         assert np.array_equal(tile.G[st == -1], tile.cells.g_lo[st == -1])
         assert np.mean(tile.G[st == 0] != G0[st == 0]) > 0.9
@@ -131,6 +133,7 @@ def test_pulse_response_matches_reference(model):
     plane_up = np.zeros(tile.G.shape, bool)
     plane_up[0] = True
     tol = 1e-9 * tile.inst.g_range
+    span = tile.cells.g_hi - tile.cells.g_lo
     for step in range(210):
         sign = 1.0 if step < 70 else -1.0
         tile.update(np.ones(4), np.full(3, sign), lr)
@@ -138,8 +141,8 @@ def test_pulse_response_matches_reference(model):
         np.testing.assert_allclose(tile.G, siemens(tile, w), rtol=0, atol=tol)
         assert np.all(tile.G >= tile.cells.g_lo) and np.all(tile.G <= tile.cells.g_hi)
         if step == 69:  # after the up phase plane 0 is near its upper bound
-            assert np.all(tile.G[0] > tile.cells.g_hi[0] - 0.3 * (tile.cells.g_hi[0] - tile.cells.g_lo[0]))
-    assert np.all(tile.G[0] < tile.cells.g_lo[0] + 0.3 * (tile.cells.g_hi[0] - tile.cells.g_lo[0]))
+            assert np.all(tile.G[0] > tile.cells.g_hi[0] - 0.3 * span[0])
+    assert np.all(tile.G[0] < tile.cells.g_lo[0] + 0.3 * span[0])
 
 
 def fresh_tile(model, rows=1, cols=1, **params):
@@ -181,7 +184,8 @@ def test_soft_bounds_approach_bounds_geometrically():
     up = pulse_curve(tile, [1] * 200)
     np.testing.assert_allclose(up, g_hi - (g_hi - g0) * (1 - D / (g_hi - g0)) ** n, rtol=1e-12)
     down = pulse_curve(tile, [-1] * 200)
-    np.testing.assert_allclose(down, g_lo + (up[-1] - g_lo) * (1 - D / (g0 - g_lo)) ** n, rtol=1e-10)
+    expected = g_lo + (up[-1] - g_lo) * (1 - D / (g0 - g_lo)) ** n
+    np.testing.assert_allclose(down, expected, rtol=1e-10)
 
 
 def test_linear_step_slope():
@@ -205,7 +209,8 @@ def test_exponential_step_ratio():
     # step ratio dG_{n+1}/dG_n = exp(-nu dG_n / span): along the curve, log ratio / dG_n = -nu/span
     steps = np.diff(G)
     np.testing.assert_allclose(np.log(steps[1:] / steps[:-1]) / steps[:-1], -3.0 / span, rtol=1e-6)
-    assert steps[0] == pytest.approx(D * np.exp(-3.0 * (G[0] - tile.cells.g_lo[0, 0, 0]) / span), rel=1e-12)
+    first = D * np.exp(-3.0 * (G[0] - tile.cells.g_lo[0, 0, 0]) / span)
+    assert steps[0] == pytest.approx(first, rel=1e-12)
     G = np.concatenate([[G[-1]], pulse_curve(tile, [-1] * 40)])
     steps = -np.diff(G)
     np.testing.assert_allclose(np.log(steps[1:] / steps[:-1]) / steps[:-1], -1.5 / span, rtol=1e-6)

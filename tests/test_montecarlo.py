@@ -21,8 +21,8 @@ def numpy_statistics(err, exact, noisy, edges):
     """The statistics ErrorStatistics documents, computed directly."""
     hist = np.histogram(np.clip(err, edges[0], np.nextafter(edges[-1], -np.inf)), edges)[0]
     return dict(mean=err.mean(), std=err.std(), max_abs=np.abs(err).max(),
-                signal_rms=np.sqrt(np.mean(exact**2)), slope=np.sum(noisy * exact) / np.sum(exact**2),
-                counts=hist, samples=err.size)
+                signal_rms=np.sqrt(np.mean(exact**2)),
+                slope=np.sum(noisy * exact) / np.sum(exact**2), counts=hist, samples=err.size)
 
 
 def assert_statistics(got, want):
@@ -46,7 +46,8 @@ def test_read_errors_equal_numpy_over_tile_reads(transpose):
     W = b.weights()
     errs, exact, noisy = [], [], []
     for start in range(0, 50, 16):
-        X = 2 * rng.uniforms(key, (min(16, 50 - start), k_in), (start // 16) * 4 + 1 + transpose) - 1
+        op = (start // 16) * 4 + 1 + transpose
+        X = 2 * rng.uniforms(key, (min(16, 50 - start), k_in), op) - 1
         Y = b.read(X, transpose=transpose)
         ex = X @ (W.T if transpose else W)
         errs.append(Y - ex)

@@ -120,7 +120,8 @@ def device_sd(tile, model, sigma):
     """Per-device read-noise std [S] (MODEL 3.3): sigma (g_max - g_min) or sigma G."""
     G, g_ref = tile.G + tile.offset, tile.g_ref
     if model == "additive":
-        return np.full(G.shape, sigma * tile.inst.g_range), np.full(g_ref.shape, sigma * tile.inst.g_range)
+        s = sigma * tile.inst.g_range
+        return np.full(G.shape, s), np.full(g_ref.shape, s)
     return sigma * G, sigma * g_ref
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-from conftest import make_tile, seeded
+from conftest import seeded
 
 from mcvar import montecarlo as mc
 from mcvar.devices import Device
@@ -82,7 +82,8 @@ def test_batch_split_equals_one_call():
     for exact in (False, True):
         a, b = noisy_tile(), noisy_tile()
         whole = a.read(X, exact_noise=exact), a.read(Xt, transpose=True, exact_noise=exact)
-        parts = (np.concatenate([b.read(X[:10], exact_noise=exact), b.read(X[10:], exact_noise=exact)]),
+        parts = (np.concatenate([b.read(X[:10], exact_noise=exact),
+                                 b.read(X[10:], exact_noise=exact)]),
                  np.concatenate([b.read(Xt[:13], transpose=True, exact_noise=exact),
                                  b.read(Xt[13:], transpose=True, exact_noise=exact)]))
         for w, p in zip(whole, parts):

@@ -86,7 +86,8 @@ def test_program_then_weights_roundtrip_and_clip(mapping):
     np.testing.assert_allclose(tile.weights(), W, rtol=0, atol=1e-12)
     X = 2.0 * (2 * seeded(5).random((4, 8)) - 1)  # reads come out in weight x input units
     np.testing.assert_allclose(tile.read(X), X @ W, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(tile.read(X[:, :6], transpose=True), X[:, :6] @ W.T, rtol=0, atol=1e-12)
+    Xt = X[:, :6]
+    np.testing.assert_allclose(tile.read(Xt, transpose=True), Xt @ W.T, rtol=0, atol=1e-12)
     # the mapping equations of MODEL section 1
     g_range = tile.inst.g_range
     if mapping == "balanced":
@@ -177,9 +178,9 @@ def test_calibrate_adc_percentile(mapping, subtraction):
     assert bound == pytest.approx(np.percentile(np.abs(currents), 90.0), rel=1e-12)
     assert abs(np.mean(np.abs(currents) > bound) - 0.10) < 1.5 / currents.size
     Y = tile.read(X)
-    np.testing.assert_allclose(Y, ref.read(X, tile.G, tile.g_ref, tile.inst.g_range, transpose=False,
-                                           subtraction=subtraction, out_bound=bound),
-                               rtol=0, atol=1e-12)
+    expected = ref.read(X, tile.G, tile.g_ref, tile.inst.g_range, transpose=False,
+                        subtraction=subtraction, out_bound=bound)
+    np.testing.assert_allclose(Y, expected, rtol=0, atol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------
@@ -207,7 +208,8 @@ def test_write_noise_std_is_a_read_visible_offset():
     x[:4] = 0.0  # rows 0..3 get no pulses
     tile.update(x, d, lr)
     assert np.array_equal(tile.offset[:, :4], before[:, :4])
-    assert abs(np.corrcoef(tile.offset[:, 4:].ravel(), before[:, 4:].ravel())[0, 1]) < 5 / np.sqrt(1792)
+    redrawn, old = tile.offset[:, 4:].ravel(), before[:, 4:].ravel()
+    assert abs(np.corrcoef(redrawn, old)[0, 1]) < 5 / np.sqrt(redrawn.size)
 
 
 # ------------------------------------------------------------------------------------------
@@ -246,7 +248,8 @@ def test_lookup_cells_follow_their_assigned_device(chosen):
         s = 0 if up else 1
         dev = chosen[tile.cells.lut_dev[p, i, j]]
         u = rng.uniform4(key, (p * R + i) * C + j, 0, 0)[0]
-        step = ref.lut_step(full.g_bins[dev, s], full.u_points[dev, s], full.dg[dev, s], G0[p, i, j], u)
+        table = full.g_bins[dev, s], full.u_points[dev, s], full.dg[dev, s]
+        step = ref.lut_step(*table, G0[p, i, j], u)
         expected = np.clip(G0[p, i, j] + step, tile.cells.g_lo[p, i, j], tile.cells.g_hi[p, i, j])
         assert tile.G[p, i, j] == pytest.approx(expected, rel=1e-12, abs=1e-18)
 

@@ -68,8 +68,8 @@ def test_offset_mapping_moves_one_device():
     G0 = tile.G.copy()
     counts = tile.update(x, d, 0.01)
     want = ref.pulses_deterministic(pulses_per_unit(tile, 0.01) * np.abs(np.outer(x, d)), 31)
-    np.testing.assert_allclose(tile.G[0] - G0[0], np.sign(np.outer(x, d)) * want * tile.cells.step_up[0],
-                               rtol=1e-9, atol=1e-18)
+    moved = np.sign(np.outer(x, d)) * want * tile.cells.step_up[0]
+    np.testing.assert_allclose(tile.G[0] - G0[0], moved, rtol=1e-9, atol=1e-18)
     up = np.outer(x, d) > 0
     assert np.array_equal(counts, [want[up].sum(), want[~up].sum()])
     # the weight moved by lr x d to within half a pulse (rounding) where not clipped
@@ -211,7 +211,8 @@ def test_aggregated_soft_bounds_is_a_first_order_approximation():
     for k in (1, 4, 12):
         G = []
         for aggregate in (False, True):
-            tile = Tile(TileSpec(2, 2), dev, pulsing=Pulsing(rule="deterministic", aggregate=aggregate))
+            pulsing = Pulsing(rule="deterministic", aggregate=aggregate)
+            tile = Tile(TileSpec(2, 2), dev, pulsing=pulsing)
             lr = k * 2 * 0.01 / 2.0
             tile.update(np.ones(2), np.ones(2), lr)
             G.append(tile.G[0, 0, 0])
@@ -220,7 +221,8 @@ def test_aggregated_soft_bounds_is_a_first_order_approximation():
         assert G[0] == pytest.approx(g_hi - (g_hi - g0) * (1 - a) ** k, rel=1e-12)
         assert G[1] == pytest.approx(g0 + k * a * (g_hi - g0), rel=1e-12)
         overshoot = G[1] - G[0]
-        assert overshoot == pytest.approx((g_hi - g0) * ((1 - a) ** k - 1 + k * a), rel=1e-6, abs=1e-20)
+        predicted = (g_hi - g0) * ((1 - a) ** k - 1 + k * a)
+        assert overshoot == pytest.approx(predicted, rel=1e-6, abs=1e-20)
         assert overshoot <= k * (k - 1) / 2 * a**2 * (g_hi - g0) + 1e-20
         if k == 4:
             assert overshoot / (G[0] - g0) < 0.02
