@@ -92,7 +92,7 @@ def update_errors(tile: Tile, n_updates: int, *, lr: float, d_std: float = 0.1,
     """Error statistics of ``n_updates`` synthetic rank-1 updates applied to ``tile``."""
     if n_updates < 1:
         raise ValueError(f"n_updates = {n_updates}: allowed range [1, inf)")
-    if not d_std > 0:
+    if not (np.isfinite(d_std) and d_std > 0):
         raise ValueError(f"d_std = {d_std}: allowed range (0, inf)")
     cfg = tile.update_config(lr)
     edges = np.asarray(edges, float)

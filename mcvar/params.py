@@ -61,7 +61,7 @@ def _check(key: str, value: Any, meta: dict) -> None:
     low, high = meta.get("low"), meta.get("high")
     bad_low = low is not None and (value <= low if meta.get("low_open") else value < low)
     bad_high = high is not None and (value >= high if meta.get("high_open") else value > high)
-    if bad_low or bad_high or (low is None and high is None and math.isinf(value)):
+    if bad_low or bad_high or math.isinf(value):  # ranges are finite: [0, inf) excludes inf
         raise ParameterError(key, f"got {value!r}, allowed range {describe_range(meta)} "
                                   f"[{meta['units']}]")
 

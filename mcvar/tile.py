@@ -160,6 +160,7 @@ class Tile:
             target = target + sigma * rng.normals(self._keys[Stream.PROGRAM], target.shape, op)
         self.G[...] = np.clip(target, self.cells.g_lo, self.cells.g_hi)
         self._apply_stuck()
+        self.offset[...] = 0.0  # earlier updates' write-noise offsets are overwritten too
         self._cache.clear()
 
     def _next(self, stream: Stream, n: int = 1) -> int:
@@ -235,7 +236,7 @@ class Tile:
         op0 = self._next(stream, X.shape[0])
         Y = np.empty((X.shape[0], n_out))
         M, S2, s2c, cfg = self._matrices(transpose)
-        key = self._keys[stream]
+        key = np.uint64(self._keys[stream])  # 64-bit: a Python int >= 2**63 overflows int64
         if exact_noise:
             scale = 1.0 / self.inst.g_range
             rk.read_exact_batch(X, (self.G + self.offset) * scale, self.g_ref * scale, transpose,
@@ -251,8 +252,14 @@ class Tile:
 
         ``X`` (B, K_in) are representative inputs; returns the bound [I_u].
         """
-        M, _, _, cfg = self._matrices(transpose)
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        k_in = self.spec.cols if transpose else self.spec.rows
+        if X.ndim != 2 or X.shape[1] != k_in:
+            raise ValueError(f"calibration input has shape {X.shape}, expected (batch, {k_in})")
+        dev.check_finite("calibration input", X)
+        if self.out_bound[transpose] is None:  # the matrices do not depend on it; set below
+            self.out_bound[transpose] = np.inf
+        M, _, _, cfg = self._matrices(transpose)
         if cfg.abs_max:
             peak = np.abs(X).max(axis=1, keepdims=True)
             X = X / np.where(peak > 0, peak / cfg.inp_bound, 1.0)

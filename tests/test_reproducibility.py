@@ -1,0 +1,130 @@
+"""Reproducibility: same seed -> bitwise the same; independent of thread count, batch split
+and the interleaving of other streams; different seeds differ (MODEL section 5)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from conftest import seeded
+
+from mcvar import montecarlo as mc
+from mcvar.devices import Device
+from mcvar.kernels import write as wk
+from mcvar.periphery import Periphery
+from mcvar.tile import Pulsing, Tile, TileSpec
+
+NOISY_DEVICE = Device(model="soft_bounds", dw_min=0.01, dw_min_std=0.3, write_noise=0.02,
+                      write_noise_std=0.5, read_noise=0.04, program_noise=0.01, w_max_dtod=0.1,
+                      dw_min_dtod=0.2, p_stuck_on=0.02, p_stuck_off=0.02)
+NOISY_PERIPHERY = Periphery(out_noise=0.03, adc_bits=8, dac_bits=6)
+
+
+def noisy_tile(seed=1, trial=0, tile=0, rule="stochastic", mapping="balanced", rows=20, cols=9,
+               device=NOISY_DEVICE):
+    return Tile(TileSpec(rows, cols, mapping), device, NOISY_PERIPHERY, Pulsing(rule=rule, bl=20),
+                seed=seed, trial=trial, tile=tile)
+
+
+def history(tile):
+    """A fixed sequence of programming, reads and updates; everything it produced."""
+    r = seeded(0)
+    R, C = tile.spec.rows, tile.spec.cols
+    tile.program(0.5 * (2 * r.random((R, C)) - 1))
+    out = [tile.G.copy(), tile.read(r.uniform(-1, 1, (17, R))),
+           tile.read(r.uniform(-1, 1, (5, C)), transpose=True),
+           tile.read(r.uniform(-1, 1, (3, R)), exact_noise=True)]
+    for _ in range(4):
+        tile.update(r.normal(size=R), r.normal(size=C), 0.05)
+    out += [tile.G.copy(), tile.offset.copy(), tile.pulses.copy()]
+    out.append(np.array([mc.update_errors(tile, 6, lr=0.05).std]))
+    out.append(tile.G.copy())
+    return out
+
+
+@pytest.mark.parametrize("rule", ["stochastic", "pulse_train"])
+def test_same_seed_bitwise_identical(rule):
+    for a, b in zip(history(noisy_tile(rule=rule)), history(noisy_tile(rule=rule))):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("changed", [dict(seed=2), dict(trial=1), dict(tile=1)])
+def test_different_seed_trial_or_tile_differ(changed):
+    base, other = history(noisy_tile()), history(noisy_tile(**changed))
+    for a, b in zip(base, other):
+        assert not np.array_equal(a, b)
+
+
+@pytest.fixture
+def two_threads(restore_threads):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has a single thread here")
+
+
+@pytest.mark.parametrize("rule", ["stochastic", "pulse_train", "deterministic"])
+def test_one_and_two_threads_identical(two_threads, rule):
+    """read_batch, read_exact_batch, update_rank1 and update_sequence give bitwise the same
+    results with 1 and 2 Numba threads (tiles with several row blocks / vector blocks)."""
+    results = []
+    for n in (1, 2):
+        numba.set_num_threads(n)
+        tile = noisy_tile(rule=rule, rows=40, cols=9)
+        results.append(history(tile))
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+
+
+def test_batch_split_equals_one_call():
+    """Vector b of a batch uses operation op0 + b: one call of 23 vectors equals calls of
+    10 and 13, for both noise paths and both directions (op counters continue)."""
+    X = seeded(1).uniform(-1, 1, (23, 20))
+    Xt = seeded(2).uniform(-1, 1, (23, 9))
+    for exact in (False, True):
+        a, b = noisy_tile(), noisy_tile()
+        whole = a.read(X, exact_noise=exact), a.read(Xt, transpose=True, exact_noise=exact)
+        parts = (np.concatenate([b.read(X[:10], exact_noise=exact),
+                                 b.read(X[10:], exact_noise=exact)]),
+                 np.concatenate([b.read(Xt[:13], transpose=True, exact_noise=exact),
+                                 b.read(Xt[13:], transpose=True, exact_noise=exact)]))
+        for w, p in zip(whole, parts):
+            assert np.array_equal(w, p)
+
+
+def test_streams_do_not_shift_each_other():
+    """Forward reads are the same whether transposed reads and programming-noise draws happen
+    in between or not (each kind of draw has its own stream and counter)."""
+    X = seeded(3).uniform(-1, 1, (6, 20))
+    a, b = noisy_tile(), noisy_tile()
+    a.program(np.zeros((20, 9)), noise=False)
+    b.program(np.zeros((20, 9)), noise=False)
+    ya = [a.read(X[i]) for i in range(6)]
+    yb = []
+    for i in range(6):
+        b.read(np.ones(9), transpose=True)
+        yb.append(b.read(X[i]))
+    assert np.array_equal(np.array(ya), np.array(yb))
+    assert not np.array_equal(ya[0], ya[1])  # the noise is fresh per read
+
+
+@pytest.mark.parametrize("rule", ["deterministic", "stochastic", "pulse_train", "implicit",
+                                  "continuous"])
+@pytest.mark.parametrize("model", ["soft_bounds", "exponential", "lookup"])
+def test_update_one_equals_update_rank1(rule, model):
+    """The serial kernel equals the parallel one bitwise (state, offsets, pulse counts)."""
+    extra = dict(dw_min_std=0.3, nu_up=1.0, nu_down=2.0) if model != "lookup" else {}
+    device = Device(model=model, write_noise=0.02, write_noise_std=0.5, dw_min_dtod=0.1, **extra)
+    tile = Tile(TileSpec(12, 7), device,
+                pulsing=Pulsing(rule=rule, bl=20, aggregate=rule == "continuous"), seed=5)
+    tile.program(0.4 * (2 * seeded(4).random((12, 7)) - 1))
+    r = seeded(5)
+    for op in range(3):
+        x, d = r.normal(size=12), r.normal(size=7)
+        cfg = tile.update_config(5 * 2 * tile.inst.dw_siemens / tile.inst.g_range)  # ~5 pulses
+        G1, off1, c1 = tile.G.copy(), tile.offset.copy(), np.zeros(2)
+        G2, off2, c2 = tile.G.copy(), tile.offset.copy(), np.zeros(2)
+        wk.update_rank1(G1, off1, tile.cells, tile._lut, x, d, cfg, tile.update_keys, op, c1)
+        wk.update_one(G2, off2, tile.cells, tile._lut, x, d, cfg, tile.update_keys, op, c2)
+        assert np.array_equal(G1, G2) and np.array_equal(off1, off2) and np.array_equal(c1, c2)
+        assert not np.array_equal(G1, tile.G)
+        tile.G[...] = G1
+        tile.offset[...] = off1
