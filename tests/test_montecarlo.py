@@ -70,7 +70,8 @@ def test_read_error_with_output_noise_only(mapping, subtraction, conversions):
     """Only output noise: error std = out_noise x out_scale x sqrt(conversions per output)
     (weight x input units; a pair subtracted after the ADC is converted twice), within
     5 SE counting one sample per read (conservative for correlated outputs)."""
-    tile = make_tile(mapping, periphery=Periphery(out_noise=0.04, subtraction=subtraction), seed=5)
+    tile = make_tile(mapping, periphery=Periphery(out_noise=0.04, subtraction=subtraction,
+                                                  noise_management="none"), seed=5)
     n = 3000
     got = mc.read_errors(tile, n)
     want = 0.04 * tile.read_config().out_scale * np.sqrt(conversions)

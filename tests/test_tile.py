@@ -160,7 +160,8 @@ def test_adc_worst_case_covers_d2d_bounds():
 def test_calibrate_adc_percentile(mapping, subtraction):
     """calibrate_adc = the 90th percentile of |noise-free conversion currents| (reference
     currents), so 10 % of those conversions clip; reads before calibration are refused."""
-    per = Periphery(out_bound="calibrated", calibration_percentile=90.0, subtraction=subtraction)
+    per = Periphery(out_bound="calibrated", calibration_percentile=90.0, subtraction=subtraction,
+                    noise_management="none")
     tile = make_tile(mapping, periphery=per, seed=6)
     X = 2 * seeded(8).random((400, 8)) - 1
     with pytest.raises(ValueError, match="calibrate"):
