@@ -2,7 +2,9 @@
 
 Units (../shared/MODEL.md section 3). Inputs are clipped to ``[-inp_bound, inp_bound]`` and,
 with ``dac_bits = b > 0``, quantised to ``2**(b-1) - 1`` levels per sign (signed, uniform,
-zero included). Column outputs are expressed in *output units* ``I_u = V_read (g_max - g_min)``:
+zero included); with ``noise_management = 'abs_max'`` (aihwkit's default) each input vector
+is first divided by ``max|x| / inp_bound`` and the output multiplied back, so small vectors
+(backpropagated errors) keep their resolution. Column outputs are expressed in *output units* ``I_u = V_read (g_max - g_min)``:
 the current of one full-swing weight driven by a full-scale input (the normalisation aihwkit
 uses for ``out_noise`` and ``out_bound``). Output noise ``out_noise * I_u * N(0, 1)`` is added
 at every conversion; the ADC clips to ``[-out_bound, out_bound] I_u`` and, with
@@ -47,6 +49,10 @@ class Periphery:
                                           doc="percentile of |outputs| used by 'calibrated'")
     out_noise: float = param(0.0, units="1", low=0.0,
                              doc="output-referred noise std at every conversion [I_u]")
+    noise_management: str = param("abs_max", units="1", choices=("abs_max", "none"),
+                                  doc="'abs_max': each input vector is scaled so its largest "
+                                      "|x| uses the full DAC range and the output is scaled back "
+                                      "(aihwkit's default); 'none': inputs clipped as they are")
     subtraction: str = param("analog", units="1", choices=("analog", "digital"),
                              doc="subtract differential/reference currents before the ADC "
                                  "(analog, one conversion) or after (digital, two conversions)")

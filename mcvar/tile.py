@@ -173,7 +173,8 @@ class Tile:
             float(per.inp_bound), levels(per.dac_bits), self._out_bound(transpose, digital),
             levels(per.adc_bits), float(per.out_noise), noise_mode,
             bool(transpose and self.planes == 1), bool(not transpose and self.planes == 1),
-            bool(digital), factor * self.spec.weight_bound * per.inp_bound)
+            bool(digital), factor * self.spec.weight_bound * per.inp_bound,
+            per.noise_management == "abs_max")
 
     def _out_bound(self, transpose: bool, digital: bool) -> float:
         bound = self.out_bound[transpose]
@@ -245,6 +246,9 @@ class Tile:
         """
         M, _, _, cfg = self._matrices(transpose)
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        if cfg.abs_max:
+            peak = np.abs(X).max(axis=1, keepdims=True)
+            X = X / np.where(peak > 0, peak / cfg.inp_bound, 1.0)
         xq = np.clip(X, -cfg.inp_bound, cfg.inp_bound) / cfg.inp_bound
         if cfg.ref_input:
             xq = np.concatenate([xq, -xq.sum(axis=1, keepdims=True)], axis=1)

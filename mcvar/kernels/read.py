@@ -40,6 +40,7 @@ ReadConfig = namedtuple("ReadConfig", [
     "ref_column",  # bool: last column of M is a reference column subtracted from the others
     "digital",  # bool: subtract after conversion (Q = 2 planes, or the reference column)
     "out_scale",  # float: output units -> weight x input units
+    "abs_max",  # bool: noise management, inputs scaled so max |x| is full scale, output rescaled
 ])
 
 NOISE_NONE, NOISE_CONSTANT, NOISE_MATRIX = 0, 1, 2
@@ -57,19 +58,30 @@ def quantize(v, bound, lev):
 
 @jit
 def _dac(x, cfg, xq):
-    """Quantised, normalised inputs into ``xq`` (with the reference input); returns sum x^2."""
+    """Quantised, normalised inputs into ``xq`` (with the reference input).
+
+    Returns ``(sum xq^2, scale)``: with ``abs_max`` noise management the inputs are divided
+    by ``scale = max|x| / inp_bound`` before the DAC and outputs multiplied by it after.
+    """
     n = x.shape[0]
+    scale = 1.0
+    if cfg.abs_max:
+        m = 0.0
+        for k in range(n):
+            m = max(m, abs(x[k]))
+        if m > 0.0:
+            scale = m / cfg.inp_bound
     total = 0.0
     for k in range(n):
-        v = quantize(x[k], cfg.inp_bound, cfg.dac_levels) / cfg.inp_bound
+        v = quantize(x[k] / scale, cfg.inp_bound, cfg.dac_levels) / cfg.inp_bound
         xq[k] = v
         total += v
-    ss = 0.0
     if cfg.ref_input:
         xq[n] = -total
+    ss = 0.0
     for k in range(xq.shape[0]):
         ss += xq[k] * xq[k]
-    return ss
+    return ss, scale
 
 
 @jit
@@ -102,8 +114,11 @@ def _noise_sd(var, q, n, N, cfg, on2):
 
 
 @jit
-def _convert(acc, var, cfg, key, op, y):
-    """Add noise to the accumulated outputs (Q, N), convert, combine into ``y`` (N_out,)."""
+def _convert(acc, var, cfg, key, op, in_scale, y):
+    """Add noise to the accumulated outputs (Q, N), convert, combine into ``y`` (N_out,).
+
+    ``in_scale``: the noise-management factor of this vector's inputs (1 without).
+    """
     Q, N = acc.shape
     on2 = cfg.out_noise * cfg.out_noise
     if cfg.noise_mode != NOISE_NONE or cfg.out_noise > 0.0:
@@ -115,7 +130,7 @@ def _convert(acc, var, cfg, key, op, y):
             if e < Q * N:
                 acc[e // N, e % N] += _noise_sd(var, e // N, e % N, N, cfg, on2) * z1
     n_out = y.shape[0]
-    ob, al, scale = cfg.out_bound, cfg.adc_levels, cfg.out_scale
+    ob, al, scale = cfg.out_bound, cfg.adc_levels, cfg.out_scale * in_scale
     if cfg.ref_column:
         ref = acc[0, N - 1]
         if cfg.digital:
@@ -159,11 +174,11 @@ def read_one(x, M, S2, s2c, cfg, key, op, y):
     tmp = np.empty(K)
     acc = np.zeros((Q, N))
     var = np.empty((Q, N))
-    ss = _dac(x, cfg, xq)
+    ss, in_scale = _dac(x, cfg, xq)
     for q in range(Q):
         _accumulate(xq, M[q], acc[q])
     _variance(xq, ss, S2, s2c, cfg, var, tmp)
-    _convert(acc, var, cfg, key, op, y)
+    _convert(acc, var, cfg, key, op, in_scale, y)
 
 
 @jit(parallel=True)
@@ -181,11 +196,12 @@ def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
         nb = min(_BLOCK, B - b0)
         xq = np.empty((_BLOCK, K))
         ss = np.empty(_BLOCK)
+        in_scale = np.empty(_BLOCK)
         acc = np.zeros((_BLOCK, Q, N))
         var = np.empty((Q, N))
         tmp = np.empty(K)
         for j in range(nb):
-            ss[j] = _dac(X[b0 + j], cfg, xq[j])
+            ss[j], in_scale[j] = _dac(X[b0 + j], cfg, xq[j])
         k4 = K - K % 4
         for q in range(Q):
             Mq = M[q]
@@ -205,7 +221,7 @@ def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
                         a[n] = a[n] + v * m[n]
         for j in range(nb):
             _variance(xq[j], ss[j], S2, s2c, cfg, var, tmp)
-            _convert(acc[j], var, cfg, key, op0 + b0 + j, Y[b0 + j])
+            _convert(acc[j], var, cfg, key, op0 + b0 + j, in_scale[j], Y[b0 + j])
 
 
 def read_shape(planes: int, rows: int, cols: int, digital: bool, transpose: bool):
