@@ -92,7 +92,9 @@ class Tile:
                     Stream.PROGRAM: 0}
         self.pulses = np.zeros(2)  #: device pulses applied so far (up, down)
         self.out_bound = {False: None, True: None}  # per direction: transposed?
-        self._keys = {s: rng.stream_key(self.seed, self.trial, self.index, s) for s in Stream}
+        # uint64 keys: a Python int above 2**63 overflows the int64 signature of a kernel
+        self._keys = {s: np.uint64(rng.stream_key(self.seed, self.trial, self.index, s))
+                      for s in Stream}
         self._lut = _NO_LUT
         if device.model == "lookup":
             t = self.inst.tables
