@@ -65,13 +65,13 @@ class TaskFailure:
 class RunError(RuntimeError):
     """Some tasks failed; the finished pieces are kept in the run directory."""
 
-    def __init__(self, failures: list[TaskFailure], run_dir):
-        self.failures, self.run_dir = failures, Path(run_dir)
+    def __init__(self, failures: list[TaskFailure], run_dir=None):
+        self.failures, self.run_dir = failures, run_dir
         lines = "\n  ".join(map(str, failures))
-        super().__init__(f"{len(failures)} task(s) failed after {RETRIES + 1} attempts:\n  "
-                         f"{lines}\nFinished pieces are kept in {run_dir}: rerun to retry the "
-                         "failed tasks, or open the partial result with "
-                         f"mcvar.open_results({str(run_dir)!r})")
+        kept = "" if run_dir is None else (
+            f"\nFinished pieces are kept in {run_dir}: rerun to retry the failed tasks, or "
+            f"open the partial result with mcvar.open_results({str(run_dir)!r})")
+        super().__init__(f"{len(failures)} task(s) failed on every attempt:\n  {lines}{kept}")
 
 
 def run_scenario(scenario, output=None, *, run_dir=None, overrides=(), trials=None,
@@ -83,9 +83,9 @@ def run_scenario(scenario, output=None, *, run_dir=None, overrides=(), trials=No
     (default: ``output`` with suffix ``.run``), and rerunning resumes from them. Without
     either, pieces go to a temporary directory. ``overrides``/``trials``/``tiny``: as in
     :func:`mcvar.scenario.load` (files only). Where tasks run: ``client`` (a
-    ``distributed.Client``), else ``scheduler`` (``"synchronous"`` for in-process, or a
-    scheduler address), else a new local cluster of ``workers`` processes (default: one per
-    core). ``fresh`` discards earlier pieces. ``warmup`` compiles the kernels in this process
+    ``distributed.Client``), else ``scheduler`` (``"synchronous"`` for in-process, a
+    scheduler address or a scheduler file ``*.json``), else a new local cluster of ``workers``
+    processes (default: one per core). ``fresh`` discards earlier pieces. ``warmup`` compiles the kernels in this process
     before tasks go to workers (filling Numba's on-disk cache that workers on this machine
     read). ``progress`` shows a progress bar on stderr.
     Raises :class:`RunError` if tasks keep failing (finished pieces are kept).
@@ -104,7 +104,7 @@ def run_scenario(scenario, output=None, *, run_dir=None, overrides=(), trials=No
                            workers=workers, fresh=fresh, retries=retries, warmup=warmup,
                            progress=progress)
         if failures:
-            raise RunError(failures, run_dir)
+            raise RunError(failures, None if temporary else run_dir)
         ds = assemble(scenario, run_dir)
         if output is not None:
             write_netcdf(ds, output)
@@ -147,7 +147,9 @@ def execute(scenario: Scenario, run_dir, *, client=None, scheduler=None, workers
     from distributed import Client
 
     if scheduler is not None:
-        with Client(scheduler) as own:
+        where = {"scheduler_file": scheduler} if str(scheduler).endswith(".json") else \
+            {"address": scheduler}
+        with Client(**where) as own:
             return _run_distributed(own, scenario, todo, run_dir, retries, bar, console)
     with local_cluster(min(workers or available_cores(), len(todo))) as cluster, \
             Client(cluster) as own:
@@ -202,8 +204,7 @@ def _run_synchronous(scenario, todo, run_dir, retries, bar) -> list[TaskFailure]
 def _run_distributed(client, scenario, todo, run_dir, retries, bar, console) -> list[TaskFailure]:
     from distributed import as_completed
 
-    services = client.scheduler_info().get("services", {})
-    if "dashboard" in services:
+    if client.run_on_scheduler(_has_dashboard):
         console.print(f"dask dashboard: {client.dashboard_link}")
     run = uuid.uuid4().hex[:8]
     futures = {client.submit(run_task, scenario.configuration(t.point), t, retries,
@@ -225,6 +226,13 @@ def _run_distributed(client, scenario, todo, run_dir, retries, bar, console) -> 
     finally:
         client.cancel(list(futures))  # interrupted: drop what has not finished
     return failures
+
+
+def _has_dashboard() -> bool:
+    """Whether this process (the scheduler) can serve dask's dashboard (needs bokeh)."""
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
 
 
 def _describe(err: BaseException) -> str:
@@ -277,14 +285,12 @@ def available_cores() -> int:
 def local_cluster(workers: int):
     """A dask ``LocalCluster`` of ``workers`` single-threaded processes (dashboard when bokeh
     is installed)."""
-    import importlib.util
     import logging
 
     from distributed import LocalCluster
 
-    dashboard = ":0" if importlib.util.find_spec("bokeh") else None
     return LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                        env=WORKER_ENV, dashboard_address=dashboard,
+                        env=WORKER_ENV, dashboard_address=":0" if _has_dashboard() else None,
                         silence_logs=logging.ERROR)
 
 

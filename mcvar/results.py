@@ -33,14 +33,18 @@ CONVENTIONS = "CF-1.10"
 
 
 def version() -> str:
-    """The installed mcvar version ("unknown" when running from a source tree)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as package_version
+    """The installed mcvar version."""
+    import mcvar
 
-    try:
-        return package_version("mcvar")
-    except PackageNotFoundError:
-        return "unknown"
+    return mcvar.__version__
+
+
+def sweep_dims(ds: xr.Dataset) -> list[str]:
+    """The swept-parameter dimensions of a result (those the registry does not define), in
+    the scenario's order."""
+    order = next(iter(ds.data_vars.values())).dims if ds.data_vars else ()
+    dims = [d for d in order if d not in VARIABLES]
+    return dims + [d for d in ds.dims if d not in VARIABLES and d not in dims]
 
 
 # -------------------------------------------------------------------- pieces
@@ -108,8 +112,8 @@ def assemble(scenario: Scenario, run_dir) -> xr.Dataset:
         ds = _unstack(ds, scenario, flats)
     else:
         ds = points[0]
-    ds = ds.transpose(*scenario.dims, "trial", ..., missing_dims="ignore")
     ds = add_summaries(annotate(ds, scenario.dims))
+    ds = ds.transpose(*scenario.dims, "quantile", "trial", ..., missing_dims="ignore")
     return finalize(ds, scenario, missing)
 
 
