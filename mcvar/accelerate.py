@@ -8,15 +8,35 @@
   more on a small machine): ``MCVAR_NUMBA_CACHE=0`` turns it off. Several processes
   compiling into one cache directory at once has crashed dask/SLURM workers, so the
   execution layer compiles everything in the client first and workers only read the cache.
+* Numba's cache checks only the source file of each function, not the kernels it calls in
+  other files; a stale caller would run old code. So the cache lives in a directory named
+  after a hash of every kernel source (under ``NUMBA_CACHE_DIR`` if set, else the user's
+  cache directory): any change to any kernel starts a fresh cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 import numba
 
 CACHE = os.environ.get("MCVAR_NUMBA_CACHE", "1") != "0"
+
+
+def _cache_dir() -> str:
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([here / "accelerate.py", *(here / "kernels").glob("*.py")]):
+        digest.update(path.read_bytes())
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "mcvar-numba")
+    return os.path.join(base, digest.hexdigest()[:16])
+
+
+if CACHE:
+    numba.config.CACHE_DIR = _cache_dir()
 
 _OPTIONS = dict(nogil=True, error_model="numpy", cache=CACHE)
 

@@ -98,7 +98,7 @@ class Tile:
         self._lut = _NO_LUT
         if device.model == "lookup":
             t = self.inst.tables
-            self._lut = (t.g_bins, t.u_points, t.dg, t.mu)
+            self._lut = (t.g_bins, t.u_points, t.quantiles, t.mu)
         self._cache = {}
         self.reset()
 

@@ -11,11 +11,19 @@ measured against.
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from .datasets import load_dataset, standardize
+from .devices import Device
+from .kernels import mlp, rng
+from .network import CrossbarNetwork
 from .params import ParameterError, param, validate
+from .periphery import Periphery
+from .streams import Stream
+from .tile import Pulsing, TileSpec
 
 BACKENDS = ("crossbar", "numeric")
 DATASETS = ("digits", "iris", "file_types", "mnist")
@@ -69,3 +77,98 @@ class TrainingResult:
     test_accuracy: np.ndarray  #: (epochs,) test-set accuracy after the epoch [1]
     seconds: np.ndarray  #: (epochs,) wall time of each epoch [s]
     pulses: np.ndarray  #: (epochs, 2) device pulses applied per epoch (up, down) [1]
+
+
+def network_sizes(training: Training, n_features: int, n_classes: int) -> tuple[int, ...]:
+    """Layer widths ``(inputs, *hidden, classes)``."""
+    return (int(n_features), *training.hidden, int(n_classes))
+
+
+def initial_weights(sizes, seed: int, trial: int, bound: float) -> list[np.ndarray]:
+    """CrossSim's initialisation: W_l (n_l + 1, n_{l+1}) ~ U(+-4 sqrt(6 / (fan_in + fan_out))).
+
+    The bias row is the last row. Values are clipped to ``+-bound``, the largest weight a
+    tile represents, so the crossbar and its float64 twin start from the same weights.
+    Drawn from stream (seed, trial, layer + 1, TRAINING).
+    """
+    weights = []
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        limit = 4.0 * np.sqrt(6.0 / (n_in + n_out))
+        key = rng.stream_key(seed, trial, l + 1, Stream.TRAINING)
+        u = rng.uniforms(key, (n_in + 1, n_out))
+        weights.append(np.clip(limit * (2.0 * u - 1.0), -bound, bound))
+    return weights
+
+
+def example_orders(n: int, subset: int, epochs: int, seed: int, trial: int):
+    """Training subset (first ``subset`` of a fixed shuffle, all when 0) and its order per epoch.
+
+    Shuffles come from stream (seed, trial, 0, TRAINING): operation 0 for the subset,
+    ``1 + epoch`` for the order of each epoch. Returns (epochs, n_used) int64 indices.
+    """
+    key = rng.stream_key(seed, trial, 0, Stream.TRAINING)
+    used = np.argsort(rng.uniforms(key, n, 0), kind="stable")[:subset] if subset else np.arange(n)
+    return np.stack([used[np.argsort(rng.uniforms(key, used.size, 1 + e), kind="stable")]
+                     for e in range(epochs)]).astype(np.int64)
+
+
+def learning_rate(training: Training, epoch: int) -> float:
+    """Learning rate of ``epoch`` (0-based): ``lr * lr_decay ** (epoch // lr_decay_every)``."""
+    if training.lr_decay_every == 0:
+        return training.lr
+    return training.lr * training.lr_decay ** (epoch // training.lr_decay_every)
+
+
+def _prepared_data(training: Training):
+    data = load_dataset(training.dataset)
+    x_train, x_test = standardize(data.x_train, data.x_test)
+    y_train, y_test = data.y_train, data.y_test
+    if training.test_examples:
+        x_test, y_test = x_test[:training.test_examples], y_test[:training.test_examples]
+    return (np.ascontiguousarray(x_train), np.ascontiguousarray(y_train, dtype=np.int64),
+            np.ascontiguousarray(x_test), np.ascontiguousarray(y_test, dtype=np.int64),
+            data.n_features, data.n_classes)
+
+
+def train(training: Training, spec: TileSpec = TileSpec(), device: Device = Device(),
+          periphery: Periphery = Periphery(), pulsing: Pulsing = Pulsing(), *, seed: int = 0,
+          trial: int = 0) -> TrainingResult:
+    """Train one trial (one device instance and noise stream) and return its history."""
+    x_tr, y_tr, x_te, y_te, n_feat, n_cls = _prepared_data(training)
+    sizes = network_sizes(training, n_feat, n_cls)
+    orders = example_orders(len(y_tr), training.train_examples, training.epochs, seed, trial)
+    weights = initial_weights(sizes, seed, trial, spec.weight_bound)
+    if training.backend == "numeric":
+        runner = _NumericRunner(sizes, weights)
+    else:
+        runner = CrossbarNetwork(training, spec, device, periphery, pulsing, sizes, weights,
+                                 seed=seed, trial=trial, calibration=x_tr[orders[0][:256]])
+    history = np.zeros((training.epochs, 7))
+    for epoch in range(training.epochs):
+        t0 = time.perf_counter()
+        stats = runner.train_epoch(x_tr, y_tr, orders[epoch], learning_rate(training, epoch),
+                                   epoch * orders.shape[1])
+        accuracy = runner.evaluate(x_te, y_te)
+        n = orders.shape[1]
+        history[epoch] = (stats[0] / n, stats[1] / n, accuracy, time.perf_counter() - t0,
+                          stats[2], stats[3], 0.0)
+    return TrainingResult(history[:, 0], history[:, 1], history[:, 2], history[:, 3],
+                          history[:, 4:6].copy())
+
+
+class _NumericRunner:
+    """The float64 twin: same network, initial weights and data order, ideal arithmetic."""
+
+    def __init__(self, sizes, weights):
+        from numba.typed import List
+
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        self.W = List([np.ascontiguousarray(w) for w in weights])
+
+    def train_epoch(self, X, y, order, lr, example0):
+        stats = np.zeros(4)
+        mlp.numeric_epoch(X, y, order, self.sizes, self.W, lr, stats)
+        return stats
+
+    def evaluate(self, X, y):
+        return mlp.numeric_evaluate(X, y, self.sizes, self.W)

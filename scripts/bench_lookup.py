@@ -2,9 +2,8 @@
 
     python scripts/bench_lookup.py [--n 2000000] [--repeats 7]
 
-Compares, on the packaged TaOx and ENODe tables: ``lut_step`` as shipped (uniform-spacing guess
-corrected by stepping, ``inline="always"``), the same compiled as a separate function
-(``inline="never"``), and a binary-search variant; plus ``lut_mean`` and ``lut_aggregate``, and a
+Times, on the packaged TaOx and ENODe tables, ``lut_step`` (uniform-spacing guess corrected by
+stepping, bin-major ``quantiles`` layout), ``lut_mean`` and ``lut_aggregate``, and a
 NumPy ``np.interp`` reference (slow twin) on a subsample. Inputs are random (device, direction,
 G in the device's measured range, u), i.e. random table access: the cache-unfriendly case of a
 tile whose cells sit at unrelated conductances. Compile time is excluded (warm-up call); medians
@@ -25,43 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 from mcvar.accelerate import jit  # noqa: E402
 from mcvar.kernels import lut  # noqa: E402
 from mcvar.lookup import load_table_set  # noqa: E402
-
-
-@jit(inline="always")
-def _interval_bisect(grid, x):
-    """Same contract as lut._interval, by binary search."""
-    n = grid.shape[0]
-    if x < grid[0]:
-        return -1
-    if x >= grid[n - 1]:
-        return n - 1
-    lo, hi = 0, n - 1
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        if x >= grid[mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-@jit(inline="always")
-def step_bisect(g_bins, u_points, dg, dev, direction, G, u):
-    gb = g_bins[dev, direction]
-    up = u_points[dev, direction]
-    table = dg[dev, direction]
-    m = _interval_bisect(up, u)
-    i = _interval_bisect(gb, G)
-    if i < 0:
-        return lut._column_at(table, up, m, u, 0)
-    if i >= gb.shape[0] - 1:
-        return lut._column_at(table, up, m, u, gb.shape[0] - 1)
-    a = lut._column_at(table, up, m, u, i)
-    b = lut._column_at(table, up, m, u, i + 1)
-    return lut._lerp(G, gb[i], gb[i + 1], a, b)
-
-
-step_never = jit(inline="never")(lut.lut_step.py_func)
 
 
 def _loop(step):
@@ -123,9 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(np.random.SeedSequence([2024, 7]))
     variants = {
-        "lut_step (guess+step, inline=always)": _loop(lut.lut_step),
-        "lut_step (guess+step, inline=never)": _loop(step_never),
-        "binary search (inline=always)": _loop(step_bisect),
+        "lut_step (guess+step, shipped)": _loop(lut.lut_step),
         "loop overhead only": run_baseline,
     }
     for name in ("TaOx", "ENODe"):
@@ -137,12 +97,12 @@ def main() -> None:
             dirn = rng.integers(0, 2, args.n)
             G = rng.uniform(s.g_range[dev, 0], s.g_range[dev, 1])
             u = rng.uniform(0.0, 1.0, args.n)
-            arrays = (s.g_bins, s.u_points, s.dg, dev, dirn, G, u)
+            arrays = (s.g_bins, s.u_points, s.quantiles, dev, dirn, G, u)
             print(f"{name} ({s.n_devices} dev, K={s.n_bins}, M={s.n_cdf_points}), {label}:")
             for vname, fn in variants.items():
                 print(f"  {vname:40s} {_median_ns(fn, arrays, args.n, args.repeats):7.1f} ns/call")
             mean_args = (s.g_bins, s.mu, dev, dirn, G)
-            agg_args = (s.g_bins, s.u_points, s.dg, s.mu, dev, dirn, G, u)
+            agg_args = (s.g_bins, s.u_points, s.quantiles, s.mu, dev, dirn, G, u)
             print(
                 f"  {'lut_mean':40s} {_median_ns(run_mean, mean_args, args.n, args.repeats):7.1f} ns/call"
             )

@@ -97,12 +97,12 @@ def pushforward_moments(up, col):
 
 
 @jit
-def _evaluate(g_bins, u_points, dg, mu, dev, direction, G, k, u, step, mean, aggregate):
+def _evaluate(g_bins, u_points, quantiles, mu, dev, direction, G, k, u, step, mean, aggregate):
     for n in range(G.size):
-        step[n] = lut.lut_step(g_bins, u_points, dg, dev[n], direction[n], G[n], u[n])
+        step[n] = lut.lut_step(g_bins, u_points, quantiles, dev[n], direction[n], G[n], u[n])
         mean[n] = lut.lut_mean(g_bins, mu, dev[n], direction[n], G[n])
         aggregate[n] = lut.lut_aggregate(
-            g_bins, u_points, dg, mu, dev[n], direction[n], G[n], k[n], u[n]
+            g_bins, u_points, quantiles, mu, dev[n], direction[n], G[n], k[n], u[n]
         )
 
 
@@ -115,7 +115,7 @@ def evaluate(s, dev, direction, G, u, k=1.0):
     _evaluate(
         s.g_bins,
         s.u_points,
-        s.dg,
+        s.quantiles,
         s.mu,
         np.ascontiguousarray(dev),
         np.ascontiguousarray(direction),

@@ -1,7 +1,9 @@
 """Per-pulse sampling from measured lookup tables (inverse-CDF, bilinear in (u, G)).
 
 Arrays come from :class:`mcvar.lookup.LookupTableSet` (float64, C-contiguous): ``g_bins``
-(D, 2, K) [S], ``u_points`` (D, 2, M) [1], ``dg`` (D, 2, M, K) [S], ``mu`` (D, 2, K) [S];
+(D, 2, K) [S], ``u_points`` (D, 2, M) [1], ``quantiles`` (D, 2, K, M) [S] (the table ``dg``
+with each G bin's quantiles contiguous, float32: random draws at one G then touch one or two
+cache lines instead of M rows apart), ``mu`` (D, 2, K) [S];
 ``dev`` picks the measured device, ``direction`` 0 = increasing (SET), 1 = decreasing (RESET).
 
 Interpolation follows ``numpy.interp`` exactly, on both axes: ``slope * (x - x_j) + y_j`` with
@@ -22,22 +24,26 @@ import math
 from ..accelerate import jit
 
 
-@jit
-def _interval(grid, x):
-    """Interval of sorted ``grid`` holding ``x``: j with grid[j] <= x < grid[j + 1], 0 <= j <= n-2;
-    -1 below the grid, n - 1 at or above its last point, 0 for NaN."""
-    n = grid.shape[0]
-    lo = grid[0]
-    hi = grid[n - 1]
+@jit(inline="always")
+def _interval(grid, dev, direction, x):
+    """Interval of sorted ``grid[dev, direction]`` holding ``x``: j with grid[j] <= x < grid[j + 1],
+    0 <= j <= n-2; -1 below the grid, n - 1 at or above its last point, 0 for NaN.
+
+    Arrays are indexed in place, never sliced: a view per call costs reference counting that
+    dominated the run time of the update loops.
+    """
+    n = grid.shape[2]
+    lo = grid[dev, direction, 0]
+    hi = grid[dev, direction, n - 1]
     if x >= lo:
         if x >= hi:
             return n - 1
         j = int((x - lo) * ((n - 1) / (hi - lo)))
         if j > n - 2:
             j = n - 2
-        while x < grid[j]:
+        while x < grid[dev, direction, j]:
             j -= 1
-        while x >= grid[j + 1]:
+        while x >= grid[dev, direction, j + 1]:
             j += 1
         return j
     if x < lo:
@@ -45,55 +51,66 @@ def _interval(grid, x):
     return 0
 
 
-@jit
+@jit(inline="always")
 def _lerp(x, x0, x1, y0, y1):
     """``numpy.interp``'s formula on one interval."""
     slope = (y1 - y0) / (x1 - x0)
     return slope * (x - x0) + y0
 
 
-@jit
-def _column_at(table, up, m, u, k):
-    """Column ``k`` of ``table`` (M, K) interpolated in ``u`` on interval ``m`` of ``up``."""
+@jit(inline="always")
+def _at_u(quantiles, u_points, dev, direction, m, u, k):
+    """Bin ``k``'s quantile function at ``u`` (on CDF interval ``m``)."""
+    n = u_points.shape[2]
     if m < 0:
-        return table[0, k]
-    if m >= up.shape[0] - 1:
-        return table[up.shape[0] - 1, k]
-    return _lerp(u, up[m], up[m + 1], table[m, k], table[m + 1, k])
+        return quantiles[dev, direction, k, 0]
+    if m >= n - 1:
+        return quantiles[dev, direction, k, n - 1]
+    return _lerp(u, u_points[dev, direction, m], u_points[dev, direction, m + 1],
+                 quantiles[dev, direction, k, m], quantiles[dev, direction, k, m + 1])
 
 
-@jit
-def lut_step(g_bins, u_points, dg, dev, direction, G, u):
-    """One pulse's conductance change [S] at present conductance ``G`` [S] for ``u`` in (0, 1)."""
-    gb = g_bins[dev, direction]
-    up = u_points[dev, direction]
-    table = dg[dev, direction]
-    m = _interval(up, u)
-    i = _interval(gb, G)
+@jit(inline="always")
+def _step_at(g_bins, u_points, quantiles, dev, direction, G, u, i):
+    """:func:`lut_step` with the G interval ``i`` already found."""
+    m = _interval(u_points, dev, direction, u)
+    n = g_bins.shape[2]
     if i < 0:
-        return _column_at(table, up, m, u, 0)
-    if i >= gb.shape[0] - 1:
-        return _column_at(table, up, m, u, gb.shape[0] - 1)
-    a = _column_at(table, up, m, u, i)
-    b = _column_at(table, up, m, u, i + 1)
-    return _lerp(G, gb[i], gb[i + 1], a, b)
+        return _at_u(quantiles, u_points, dev, direction, m, u, 0)
+    if i >= n - 1:
+        return _at_u(quantiles, u_points, dev, direction, m, u, n - 1)
+    a = _at_u(quantiles, u_points, dev, direction, m, u, i)
+    b = _at_u(quantiles, u_points, dev, direction, m, u, i + 1)
+    return _lerp(G, g_bins[dev, direction, i], g_bins[dev, direction, i + 1], a, b)
 
 
-@jit
+@jit(inline="always")
+def _mean_at(g_bins, mu, dev, direction, G, i):
+    """:func:`lut_mean` with the G interval ``i`` already found."""
+    n = g_bins.shape[2]
+    if i < 0:
+        return mu[dev, direction, 0]
+    if i >= n - 1:
+        return mu[dev, direction, n - 1]
+    return _lerp(G, g_bins[dev, direction, i], g_bins[dev, direction, i + 1],
+                 mu[dev, direction, i], mu[dev, direction, i + 1])
+
+
+@jit(inline="always")
+def lut_step(g_bins, u_points, quantiles, dev, direction, G, u):
+    """One pulse's conductance change [S] at present conductance ``G`` [S] for ``u`` in (0, 1)."""
+    return _step_at(g_bins, u_points, quantiles, dev, direction, G, u,
+                    _interval(g_bins, dev, direction, G))
+
+
+@jit(inline="always")
 def lut_mean(g_bins, mu, dev, direction, G):
     """Mean one-pulse change mu(G) [S] at conductance ``G`` [S] (linear in G, clamped)."""
-    gb = g_bins[dev, direction]
-    row = mu[dev, direction]
-    i = _interval(gb, G)
-    if i < 0:
-        return row[0]
-    if i >= gb.shape[0] - 1:
-        return row[gb.shape[0] - 1]
-    return _lerp(G, gb[i], gb[i + 1], row[i], row[i + 1])
+    return _mean_at(g_bins, mu, dev, direction, G, _interval(g_bins, dev, direction, G))
 
 
-@jit
-def lut_aggregate(g_bins, u_points, dg, mu, dev, direction, G, k, u):
+@jit(inline="always")
+def lut_aggregate(g_bins, u_points, quantiles, mu, dev, direction, G, k, u):
     """CrossSim's aggregated update of ``k`` >= 0 pulse-equivalents [S] at conductance ``G`` [S]:
 
     ``k mu(G) + sqrt(k) (dG(u, G) - mu(G))``, evaluated as ``sqrt(k) dG + (k - sqrt(k)) mu`` so
@@ -101,6 +118,7 @@ def lut_aggregate(g_bins, u_points, dg, mu, dev, direction, G, k, u):
     variance ``k Var[dG]``: exact in distribution for k = 1 only; for other k the rule keeps the
     one-pulse shape and scales the noise like a sum of k independent pulses at fixed G.
     """
+    i = _interval(g_bins, dev, direction, G)
     r = math.sqrt(k)
-    s = lut_step(g_bins, u_points, dg, dev, direction, G, u)
-    return r * s + (k - r) * lut_mean(g_bins, mu, dev, direction, G)
+    return (r * _step_at(g_bins, u_points, quantiles, dev, direction, G, u, i)
+            + (k - r) * _mean_at(g_bins, mu, dev, direction, G, i))

@@ -84,7 +84,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
             before[...] = G[:, r0:r1]
             _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down,
                          a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d,
-                         cfg, keys, op, rbits, cbits, row_counts)
+                         np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts)
             for i in range(r0, r1):
                 lx = lr * x[i]
                 for j in range(C):

@@ -104,12 +104,15 @@ def _popcount(v):
 
 
 @jit
-def _pulse_count(cfg, xi, dj, u, rbits, cbits, i, j):
-    """Number of pulses (real for 'continuous') for cell (i, j); ``u`` its rounding uniform."""
-    rule = cfg.rule
+def _pulse_count(cfg, rule, xi, dj, size, u, rbits, cbits, i, j):
+    """Number of pulses (real for 'continuous') for cell (i, j).
+
+    ``size``: magnitude of the requested change per unit learning rate (|x_i d_j| for a
+    rank-1 update); ``u``: the cell's rounding uniform.
+    """
     if rule == 2:
         return float(_popcount(rbits[i] & cbits[j]))
-    v = cfg.pulses_per_unit * abs(xi * dj)
+    v = cfg.pulses_per_unit * size
     if rule == 0:
         return min(np.rint(v), cfg.n_max)
     if rule == 1:
@@ -121,7 +124,7 @@ def _pulse_count(cfg, xi, dj, u, rbits, cbits, i, j):
     return min(v, cfg.n_max)
 
 
-@jit
+@jit(inline="always")
 def _lookup_cell(g_bins, u_points, dg_table, mu, dev, up, k, g, g_lo, g_hi, scale,
                  aggregate, key, op, cell):
     """``k`` pulses (or CrossSim's aggregated step) of a lookup-table cell; new G [S]."""
@@ -167,9 +170,13 @@ def _write_noise_sd(cfg, g, g_before):
 
 @jit
 def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
-                 a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d, cfg, keys,
+                 a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d, req, cfg, keys,
                  op, rbits, cbits, row_counts):
     """Update rows ``r0 .. r1-1``; pulses applied per row into ``row_counts`` (R, 2).
+
+    The requested change of cell (i, j) per unit learning rate is ``x_i d_j`` (rank-1), or
+    ``req[i, j]`` when ``req`` is not empty (per-cell programming: bit-stream rules then
+    fall back to stochastic rounding).
 
     Arrays come as separate arguments (no tuple unpacking in the loop: that would cost
     reference counting per cell).
@@ -177,19 +184,22 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
     P, R, C = G.shape
     model, aggregate, s = cfg.model, cfg.aggregate, cfg.dw_min_std
     noisy_write = cfg.write_noise > 0.0 or cfg.write_offset_std > 0.0
+    per_cell = req.shape[0] > 0
+    rule = 1 if per_cell and (cfg.rule == 2 or cfg.rule == 3) else cfg.rule
     quads = (C + 3) // 4
     u_row = np.ones(4 * quads)
     for i in range(r0, r1):
-        if cfg.rule == 1:  # rounding uniforms of the row, four cells per Philox block
+        if rule == 1:  # rounding uniforms of the row, four cells per Philox block
             for q in range(quads):
                 u_row[4 * q], u_row[4 * q + 1], u_row[4 * q + 2], u_row[4 * q + 3] = uniform4(
                     keys[0], i * quads + q, op, 0)
-        xi = x[i]
+        xi = 0.0 if per_cell else x[i]
         for j in range(C):
-            sign = xi * d[j]
+            sign = req[i, j] if per_cell else xi * d[j]
             if sign == 0.0:
                 continue
-            k = _pulse_count(cfg, xi, d[j], u_row[j], rbits, cbits, i, j)
+            k = _pulse_count(cfg, rule, xi, 0.0 if per_cell else d[j], abs(sign), u_row[j],
+                             rbits, cbits, i, j)
             if k <= 0.0:
                 continue
             for p in range(P):
@@ -247,7 +257,7 @@ def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     row_counts = np.zeros((R, 2))
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
-                 lut[3], x, d, cfg, keys, op, rbits, cbits, row_counts)
+                 lut[3], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts)
     _sum_counts(row_counts, counts)
 
 
@@ -267,6 +277,22 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     g_bins, u_points, dg_table, mu = lut
     for i in prange(R):
         _update_rows(i, i + 1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
-                     a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d, cfg, keys,
-                     op, rbits, cbits, row_counts)
+                     a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, x, d, np.empty((0, 0)),
+                     cfg, keys, op, rbits, cbits, row_counts)
+    _sum_counts(row_counts, counts)
+
+
+@jit
+def update_cells(G, offset, cp, lut, req, cfg, keys, op, counts):
+    """Program per-cell changes ``lr * req`` (R, C) by pulses (e.g. periodic carry); serial.
+
+    Same device physics as :func:`update_one`; bit-stream rules use stochastic rounding.
+    """
+    R, C = G.shape[1], G.shape[2]
+    row_counts = np.zeros((R, 2))
+    empty = np.zeros(0)
+    bits = np.zeros(max(R, C), np.uint64)
+    _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
+                 cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
+                 lut[3], empty, empty, req, cfg, keys, op, bits, bits, row_counts)
     _sum_counts(row_counts, counts)

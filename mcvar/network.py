@@ -1,0 +1,160 @@
+"""A multilayer perceptron mapped onto crossbar tiles (the state the training loop runs on).
+
+Layer ``l`` (``n_l`` inputs plus a bias row, ``n_{l+1}`` outputs) is split into
+``ceil((n_l + 1) / rows) x ceil(n_{l+1} / cols)`` blocks of at most ``TileSpec.rows x cols``
+cells; with periodic carry every block has ``carry_digits`` tiles of significance
+``base**(d - (digits - 1))`` (digit 0 least significant, the last digit full scale). Tiles
+are numbered layer by layer, block by block, digit by digit; the number is the tile index of
+its random streams, so every tile of every trial has its own d2d draw and noise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .devices import Device
+from .kernels import mlp
+from .periphery import Periphery
+from .streams import Stream
+from .tile import Pulsing, Tile, TileSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """Where a tile sits in its layer."""
+
+    layer: int
+    row0: int
+    rows: int
+    col0: int
+    cols: int
+    digit: int
+
+
+def blocks(sizes, spec: TileSpec, digits: int = 1) -> list[Block]:
+    """Tile blocks of a network with layer widths ``sizes``, in tile-index order."""
+    out = []
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        rows = n_in + 1
+        for r in range(math.ceil(rows / spec.rows)):
+            for c in range(math.ceil(n_out / spec.cols)):
+                nr = min(spec.rows, rows - r * spec.rows)
+                nc = min(spec.cols, n_out - c * spec.cols)
+                for d in range(digits):
+                    out.append(Block(l, r * spec.rows, nr, c * spec.cols, nc, d))
+    return out
+
+
+class CrossbarNetwork:
+    """Tiles of one trial of a network, packed for the compiled training loop."""
+
+    def __init__(self, training, spec: TileSpec, device: Device, periphery: Periphery,
+                 pulsing: Pulsing, sizes, weights, *, seed: int, trial: int,
+                 calibration: np.ndarray | None = None):
+        from numba.typed import List
+
+        self.training = training
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        digits = training.carry_digits
+        self.sig = training.carry_base ** (np.arange(digits) - (digits - 1.0))
+        self.blocks = blocks(sizes, spec, digits)
+        self.tiles = []
+        for index, b in enumerate(self.blocks):
+            tspec = dataclasses.replace(spec, rows=b.rows, cols=b.cols)
+            tile = Tile(tspec, device, periphery, pulsing, seed=seed, trial=trial, tile=index + 1)
+            if b.digit == digits - 1:
+                tile.program(weights[b.layer][b.row0:b.row0 + b.rows, b.col0:b.col0 + b.cols])
+            self.tiles.append(tile)
+        if periphery.out_bound == "calibrated":
+            self._calibrate(weights, calibration)
+        self.layer_start = np.searchsorted([b.layer for b in self.blocks],
+                                           np.arange(len(sizes)), side="left").astype(np.int64)
+        field = lambda name: np.array([getattr(b, name) for b in self.blocks], np.int64)  # noqa: E731
+        self.r0, self.nr, self.c0, self.nc, self.digit = (
+            field("row0"), field("rows"), field("col0"), field("cols"), field("digit"))
+        ts = self.tiles
+        self.G = List([t.G for t in ts])
+        self.offset = List([t.offset for t in ts])
+        self.cp = List([t.cells for t in ts])
+        self.gref = List([t.g_ref for t in ts])
+        self.scale = np.array([1.0 / t.inst.g_range for t in ts])
+        self.wps = np.array([t._weight_per_siemens for t in ts])
+        mats = [t._matrices(False) + t._matrices(True) for t in ts]
+        self.Mf, self.S2f, self.s2cf, self.cfgf = (List([m[i] for m in mats]) for i in range(4))
+        self.Mb, self.S2b, self.s2cb, self.cfgb = (List([m[i] for m in mats]) for i in range(4, 8))
+        self.cfgp = List([t.update_config(1.0) for t in ts])
+        streams = (Stream.READ_FORWARD, Stream.READ_BACKWARD, Stream.UPDATE_PULSES,
+                   Stream.UPDATE_NOISE, Stream.WRITE_NOISE)
+        self.keys = np.array([[t._keys[s] for s in streams] for t in ts], dtype=np.uint64)
+        self.ops = np.zeros((len(ts), 3), np.int64)
+        self.lut = ts[0]._lut
+        self.sigma = float(device.read_noise)
+        self.multiplicative = device.read_noise_model == "multiplicative"
+
+    def _calibrate(self, weights, X):
+        """ADC full scales from the initial network's activations and errors on ``X``."""
+        acts, deltas = _initial_signals(weights, X)
+        for t, b in zip(self.tiles, self.blocks):
+            t.calibrate_adc(acts[b.layer][:, b.row0:b.row0 + b.rows])
+            t.calibrate_adc(deltas[b.layer][:, b.col0:b.col0 + b.cols], transpose=True)
+
+    def _args(self):
+        return (self.sizes, self.layer_start, self.r0, self.nr, self.c0, self.nc, self.digit,
+                self.sig)
+
+    def train_epoch(self, X, y, order, lr, example0):
+        """One epoch at learning rate ``lr``; returns (loss sum, correct, pulses up, down)."""
+        from numba.typed import List
+
+        lr_low = lr / self.sig[0]  # updates go to the least significant digit
+        cfgu = List([t.update_config(lr_low) for t in self.tiles])
+        stats = np.zeros(4)
+        tr = self.training
+        mlp.train_epoch(X, y, order, *self._args(), self.G, self.offset, self.cp, self.lut,
+                        self.gref, self.scale, self.sigma, self.multiplicative, self.wps,
+                        self.Mf, self.S2f, self.s2cf, self.Mb, self.S2b, self.s2cb, self.cfgf,
+                        self.cfgb, cfgu, self.cfgp, self.keys, self.ops, tr.carry_every,
+                        tr.carry_threshold, self.tiles[0].spec.weight_bound, example0, stats)
+        return stats
+
+    def evaluate(self, X, y) -> float:
+        """Test accuracy [1] with noisy reads."""
+        return mlp.evaluate(X, y, *self._args(), self.Mf, self.S2f, self.s2cf, self.cfgf,
+                            self.keys, self.ops)
+
+    def weights(self) -> list[np.ndarray]:
+        """Present weights of every layer (digits summed with their significance)."""
+        out = [np.zeros((n_in + 1, n_out)) for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        for t, b in zip(self.tiles, self.blocks):
+            out[b.layer][b.row0:b.row0 + b.rows, b.col0:b.col0 + b.cols] += (
+                self.sig[b.digit] * t.weights())
+        return out
+
+
+def _initial_signals(weights, X):
+    """Float64 layer inputs (with bias) and output errors of the initial network on ``X``.
+
+    Errors use the label-free proxy ``softmax - uniform``, the size of the errors early in
+    training; they only set ADC ranges.
+    """
+    acts, zs = [], []
+    a = X
+    for l, W in enumerate(weights):
+        a = np.concatenate([a, np.ones((a.shape[0], 1))], axis=1)
+        acts.append(a)
+        z = a @ W
+        zs.append(z)
+        a = 1.0 / (1.0 + np.exp(-z)) if l < len(weights) - 1 else None
+    p = np.exp(zs[-1] - zs[-1].max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    delta = p - 1.0 / p.shape[1]
+    deltas = [None] * len(weights)
+    deltas[-1] = delta
+    for l in range(len(weights) - 1, 0, -1):
+        act = acts[l][:, :-1]
+        delta = (delta @ weights[l].T)[:, :-1] * act * (1.0 - act)
+        deltas[l - 1] = delta
+    return acts, deltas
