@@ -246,6 +246,8 @@ class Tile:
 
         ``X`` (B, K_in) are representative inputs; returns the bound [I_u].
         """
+        if self.out_bound[transpose] is None:  # placeholder: the matrices do not depend on it
+            self.out_bound[transpose] = np.inf
         M, _, _, cfg = self._matrices(transpose)
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         if cfg.abs_max:
