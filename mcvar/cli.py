@@ -200,8 +200,8 @@ def show(result):
     from .results import open_results
 
     ds = open_results(result)
-    click.echo(f"{ds.attrs.get('scenario_name', result)}: {ds.attrs.get('scenario_description', '')}"
-               .rstrip(": "))
+    name, about = ds.attrs.get("scenario_name", result), ds.attrs.get("scenario_description", "")
+    click.echo(f"{name}: {about}".rstrip(": "))
     _print_table(ds)
 
 
@@ -224,7 +224,7 @@ def plot(result, output):
 
 def summary_rows(ds) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the summary table of result ``ds`` (one row per sweep point)."""
-    from .results import sweep_dims
+    from .results import si, sweep_dims
 
     dims = sweep_dims(ds)
     header = [*dims]
@@ -244,14 +244,14 @@ def summary_rows(ds) -> tuple[list[str], list[list[str]]]:
     if design is None and "design" in ds.dims:
         design = str(ds.design.values[0])
     if "training_energy_per_example" in ds:
-        columns.append((f"energy/example ({design})", lambda p: _si(
+        columns.append((f"energy/example ({design})", lambda p: si(
             p.training_energy_per_example.sel(design=design), "J")))
-        columns.append((f"time/example ({design})", lambda p: _si(
+        columns.append((f"time/example ({design})", lambda p: si(
             p.training_time_per_example.sel(design=design), "s")))
     elif "step_energy" in ds:
-        columns.append((f"energy/step ({design})", lambda p: _si(p.step_energy.sel(design=design),
+        columns.append((f"energy/step ({design})", lambda p: si(p.step_energy.sel(design=design),
                                                                  "J")))
-        columns.append((f"latency/step ({design})", lambda p: _si(
+        columns.append((f"latency/step ({design})", lambda p: si(
             p.step_latency.sel(design=design), "s")))
     header += [name for name, _ in columns]
     rows = []
@@ -269,7 +269,10 @@ def _print_table(ds) -> None:
     table = Table(*header)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a file or pipe: no wrapping at 80 columns
+        console.width = 200
+    console.print(table)
 
 
 def _trials_done(point) -> float:
@@ -286,16 +289,6 @@ def _mean_ci(point, name: str, epoch: int) -> str:
     if math.isnan(low):
         return f"{mean:.4f}"
     return f"{mean:.4f} [{low:.4f}, {high:.4f}]"
-
-
-def _si(value, unit: str) -> str:
-    """``1.23e-9, "J"`` -> ``"1.23 nJ"``."""
-    value = float(value)
-    if not math.isfinite(value) or value == 0:
-        return f"{value:g} {unit}"
-    prefixes = {-15: "f", -12: "p", -9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M"}
-    exp = max(-15, min(6, 3 * math.floor(math.log10(abs(value)) / 3)))
-    return f"{value / 10 ** exp:.3g} {prefixes[exp]}{unit}"
 
 
 if __name__ == "__main__":

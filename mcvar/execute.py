@@ -85,10 +85,10 @@ def run_scenario(scenario, output=None, *, run_dir=None, overrides=(), trials=No
     :func:`mcvar.scenario.load` (files only). Where tasks run: ``client`` (a
     ``distributed.Client``), else ``scheduler`` (``"synchronous"`` for in-process, a
     scheduler address or a scheduler file ``*.json``), else a new local cluster of ``workers``
-    processes (default: one per core). ``fresh`` discards earlier pieces. ``warmup`` compiles the kernels in this process
-    before tasks go to workers (filling Numba's on-disk cache that workers on this machine
-    read). ``progress`` shows a progress bar on stderr.
-    Raises :class:`RunError` if tasks keep failing (finished pieces are kept).
+    processes (default: one per core). ``fresh`` discards earlier pieces. ``warmup`` compiles
+    the kernels in this process before tasks go to workers (filling Numba's on-disk cache,
+    which workers on this machine then only read). ``progress`` shows a progress bar on
+    stderr. Raises :class:`RunError` if tasks keep failing (finished pieces are kept).
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario, overrides, trials=trials, tiny=tiny)
@@ -245,7 +245,7 @@ def _warmup(scenario: Scenario, console) -> None:
 
     if CACHE:
         with console.status("compiling kernels (cached after the first run)"):
-            workloads.warmup(scenario.configurations[0])
+            workloads.warmup(scenario.configurations)
 
 
 class _progress:

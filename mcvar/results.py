@@ -183,6 +183,16 @@ def finalize(ds: xr.Dataset, scenario: Scenario, missing=()) -> xr.Dataset:
     return ds
 
 
+def si(value, unit: str) -> str:
+    """``1.23e-9, "J"`` -> ``"1.23 nJ"`` (for tables and figures)."""
+    value = float(value)
+    if not np.isfinite(value) or value == 0:
+        return f"{value:g} {unit}"
+    exp = int(np.clip(3 * np.floor(np.log10(abs(value)) / 3), -15, 6))
+    prefix = {-15: "f", -12: "p", -9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M"}[exp]
+    return f"{value / 10 ** exp:.3g} {prefix}{unit}"
+
+
 # -------------------------------------------------------------------- opening
 
 def open_results(path) -> xr.Dataset:

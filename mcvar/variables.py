@@ -135,7 +135,8 @@ def annotate(ds: xr.Dataset, sweep_dims=()) -> xr.Dataset:
         var = VARIABLES.get(name)
         attrs = ds[name].attrs
         if var is None:
-            if "long_name" not in attrs or ("units" not in attrs and ds[name].dtype.kind not in "OUS"):
+            labels = ds[name].dtype.kind in "OUS"  # text needs no units
+            if "long_name" not in attrs or ("units" not in attrs and not labels):
                 raise KeyError(f"result variable {name!r} is not in mcvar.variables.VARIABLES")
             continue
         own = tuple(d for d in ds[name].dims if d not in sweep_dims)

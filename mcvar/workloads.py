@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .cost import DESIGNS, KERNELS
+from .cost import DESIGNS
 from .cost.technology import Technology
 from .devices import Device
 from .params import ParameterError, param, validate
@@ -266,8 +266,22 @@ def network_shape(training: Training) -> tuple[tuple[int, ...], int]:
 
 # ---------------------------------------------------------------------------- warmup
 
-def warmup(config: Configuration) -> None:
-    """Run every workload of ``config`` at a tiny size, compiling (or loading) its kernels."""
+def warmup(configs) -> None:
+    """Run the workloads of ``configs`` at a tiny size, once per distinct set of compiled
+    kernels they reach (training backend, device model, pulse rule, converters), so that
+    every kernel is compiled (or loaded from Numba's cache) in this process."""
+    seen = set()
+    for config in configs:
+        key = (config.training.backend if config.training else None, config.kernels is None,
+               config.device.model, config.pulsing.rule, config.pulsing.aggregate,
+               config.periphery.dac_bits > 0, config.periphery.adc_bits > 0,
+               config.tile.mapping)
+        if key not in seen:
+            seen.add(key)
+            _warmup(config)
+
+
+def _warmup(config: Configuration) -> None:
     small = {}
     if config.kernels is not None:
         small["kernels"] = dataclasses.replace(config.kernels, reads=min(config.kernels.reads, 2),

@@ -65,9 +65,11 @@ def test_shipped_scenario_runs_tiny_to_a_documented_dataset(path, tmp_path):
     assert loads(ds.attrs["scenario"]).configurations == scenario.configurations
     assert ds.attrs["seed"] == scenario.seed and ds.attrs["missing_tasks"] == ""
     # the trial data are complete and finite where defined
-    for name in ("test_accuracy", "error_histogram"):
-        if name in ds:
-            assert ds[name].notnull().all(), name
+    if "test_accuracy" in ds:
+        assert ds.test_accuracy.notnull().all()
+    if "error_histogram" in ds:  # the cost model's kernel list may be longer: NaN there
+        measured = list(scenario.configurations[0].kernels.kernels)
+        assert ds.error_histogram.sel(kernel=measured).notnull().all()
     if "test_accuracy" in ds:
         assert ((ds.test_accuracy >= 0) & (ds.test_accuracy <= 1)).all()
     # netCDF round trip keeps every value and attribute
@@ -178,7 +180,7 @@ def test_summaries_are_the_statistics_over_trials(small):
     assert ds.error_rms_mean.attrs["cell_methods"] == "trial: mean"
     assert "95% Student-t" in ds.error_rms_ci_low.attrs["cell_methods"]
     assert ds.error_rms_mean.attrs["units"] == "1"
-    assert list(ds.quantile.values) == list(stats.QUANTILES)
+    assert list(ds["quantile"].values) == list(stats.QUANTILES)
 
 
 def test_calibrated_adc_reads_more_finely_than_worst_case(small):
@@ -195,7 +197,7 @@ def test_pieces_combine_by_coordinates_and_missing_ones_are_nan(small, tmp_path)
     pieces = tmp_path / "r.run" / PIECES
     one = xr.load_dataset(pieces / "p00001_t000000-000002.nc")
     assert one.sizes["pair"] == 1 and list(one.trial.values) == [0, 1, 2]
-    assert float(one.device_w_max) == 1.2 and one.attrs["mcvar_task"] == "p00001_t000000-000002"
+    assert one.device_w_max.item() == 1.2 and one.attrs["mcvar_task"] == "p00001_t000000-000002"
     (pieces / "p00001_t000000-000002.nc").unlink()
     (pieces / "p00000_cost.nc").unlink()
     partial = open_results(tmp_path / "r.run")
