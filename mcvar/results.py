@@ -23,9 +23,13 @@ import pandas as pd
 import xarray as xr
 
 from . import stats
+from .cost import COMPONENTS, DESIGNS, KERNELS
 from .scenario import Scenario, Task, loads
 from .variables import SUMMARIES, VARIABLES, annotate, summarized, summary_names
+from .workloads import POLARITIES
 
+_LABEL_ORDER = {"kernel": KERNELS, "design": DESIGNS, "component": COMPONENTS,
+                "polarity": POLARITIES}
 SCENARIO_FILE = "scenario.toml"
 PIECES = "pieces"
 COMPRESS_FROM = 256  #: variables with at least this many values are zlib-compressed
@@ -112,6 +116,9 @@ def assemble(scenario: Scenario, run_dir) -> xr.Dataset:
         ds = _unstack(ds, scenario, flats)
     else:
         ds = points[0]
+    for dim, order in _LABEL_ORDER.items():  # outer joins sort labels: restore model order
+        if dim in ds.dims:
+            ds = ds.reindex({dim: [v for v in order if v in ds[dim].values]})
     ds = add_summaries(annotate(ds, scenario.dims))
     ds = ds.transpose(*scenario.dims, "quantile", "trial", ..., missing_dims="ignore")
     return finalize(ds, scenario, missing)

@@ -8,7 +8,7 @@ import xarray as xr
 
 from mcvar import workloads
 from mcvar.execute import (JOBQUEUE_ENV, RunDirectoryError, RunError, jobqueue_cluster,
-                           run_scenario)
+                           local_cluster, run_scenario)
 from mcvar.results import PIECES, open_results
 from mcvar.scenario import loads
 from mcvar.variables import nondeterministic, summary_names
@@ -80,6 +80,20 @@ def test_local_cluster_gives_the_synchronous_result(tmp_path, reference, workers
     ds = run_scenario(loads(SMALL, source="small.toml"), tmp_path / "r.nc", workers=workers)
     xr.testing.assert_identical(deterministic(ds), reference)
     xr.testing.assert_identical(deterministic(xr.load_dataset(tmp_path / "r.nc")), reference)
+
+
+def test_local_workers_run_one_numba_thread_each():
+    from distributed import Client
+
+    def threads():
+        import numba
+
+        return numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS
+
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        assert set(client.run(threads).values()) == {(1, 1)}
+        assert all(w["nthreads"] == 1 for w in client.scheduler_info()["workers"].values())
 
 
 @pytest.mark.parametrize("per_task", [1, 5])

@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 
 from mcvar import results, stats, workloads
-from mcvar.cost import kernel_costs, network_costs
+from mcvar.cost import KERNELS, kernel_costs, network_costs
 from mcvar.execute import run_scenario
 from mcvar.montecarlo import random_weights, read_errors, update_errors
 from mcvar.results import PIECES, open_results, write_netcdf
@@ -50,6 +50,8 @@ def test_shipped_scenario_runs_tiny_to_a_documented_dataset(path, tmp_path):
         assert "update_pulses" in ds
     for dim in scenario.dims:
         assert ds.sizes[dim] == scenario.shape[scenario.dims.index(dim)]
+    if "kernel" in ds.dims:  # the cost model's order, whatever the workloads measured
+        assert list(ds.kernel.values) == [k for k in KERNELS if k in ds.kernel.values]
     if "trial" in ds.dims:
         assert ds.sizes["trial"] == scenario.trials
     for name, var in ds.variables.items():
