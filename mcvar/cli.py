@@ -129,8 +129,11 @@ def run(scenario, output, run_dir, overrides, trials, tiny, scheduler, workers, 
         if cluster:
             from distributed import Client
 
-            jq = jobqueue_cluster(cluster, queue=queue, account=account, cores=cores,
-                                  memory=memory, walltime=walltime)
+            try:
+                jq = jobqueue_cluster(cluster, queue=queue, account=account, cores=cores,
+                                      memory=memory, walltime=walltime)
+            except ImportError as err:
+                raise click.ClickException(str(err)) from None
             jq.scale(jobs=jobs)
             client = Client(jq)
         ds = run_scenario(sc, output, run_dir=run_dir, client=client, scheduler=scheduler,
@@ -144,6 +147,7 @@ def run(scenario, output, run_dir, overrides, trials, tiny, scheduler, workers, 
     finally:
         if client is not None:
             client.close()
+        if jq is not None:
             jq.close()
     if not quiet:
         _print_table(ds)
@@ -216,7 +220,10 @@ def plot(result, output):
     from .plot import plot_result
     from .results import open_results
 
-    plot_result(open_results(result), output)
+    try:
+        plot_result(open_results(result), output)
+    except ValueError as err:  # nothing to plot
+        raise click.ClickException(str(err)) from None
     click.echo(f"wrote {output}", err=True)
 
 

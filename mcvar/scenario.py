@@ -341,26 +341,24 @@ def _build(raw: dict, source: str) -> Scenario:
         tables[section] = _checked_table(source, section, cls, table)
 
     axes = _axes(source, raw.get("sweep", {}), tables)
+    technology = dict(tables.get("cost", {}).get("technology", ()))
     for axis in axes:
         for key in axis.keys:
-            technology = dict(tables.get("cost", {}).get("technology", ()))
             if _get(tables, key) is not None or key.removeprefix("cost.technology.") in technology:
                 group = f"zip.{axis.dim}." if axis.zipped else ""
                 raise ScenarioError(source, key, f"given as a value and swept "
                                                  f"(sweep.{group}{key}); set one or the other")
 
-    configurations = []
-    points = list(itertools.product(*(range(a.size) for a in axes)))
-    resolved = {}
-    for point in points:
+    configurations, devices = [], set()
+    for point in itertools.product(*(range(a.size) for a in axes)):
         changes = {k: v[i] for a, i in zip(axes, point) for k, v in zip(a.keys, a.values)}
         seed = settings.seed if settings.sweep_seeds == "common" else _point_seed(settings.seed,
                                                                                    changes)
         configurations.append(_configuration(source, tables, changes, seed, axes, point))
         device = configurations[-1].device
-        if device.model == "lookup" and device not in resolved:  # table window vs g_min/g_max
-            resolved[device] = _checked(source, resolve, dict(device=device), ("device",),
-                                        changes, axes, point)
+        if device.model == "lookup" and device not in devices:  # table window vs g_min/g_max
+            _checked(source, resolve, dict(device=device), ("device",), changes, axes, point)
+            devices.add(device)
     full = {s: _resolved_table(SECTIONS[s], t, axes) for s, t in tables.items()}
     return Scenario(settings, full, tuple(axes), tuple(configurations), source)
 
@@ -487,8 +485,7 @@ def _checked_value(source, path, value, cls, name):
     elif annotation.startswith("float") and isinstance(value, int) and \
             not isinstance(value, bool):
         value = float(value)
-    if cls is not Cost or name != "technology":
-        _check_field(source, path, cls, name, value)
+    _check_field(source, path, cls, name, value)
     return value
 
 
