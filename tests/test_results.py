@@ -226,3 +226,14 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     assert xr.load_dataset(path).a.encoding["zlib"]
     results.write_text("x = 1\n", tmp_path / "s.toml")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "sub"]
+
+
+def test_public_api_is_importable_lazily():
+    import mcvar
+    from mcvar import execute, scenario
+
+    assert mcvar.open_results is open_results and mcvar.run_scenario is execute.run_scenario
+    assert mcvar.load_scenario is scenario.load and mcvar.ScenarioError is scenario.ScenarioError
+    assert set(mcvar.__all__) <= set(dir(mcvar))
+    with pytest.raises(AttributeError):
+        mcvar.no_such_thing  # noqa: B018
