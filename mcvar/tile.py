@@ -98,7 +98,9 @@ class Tile:
                     Stream.PROGRAM: 0}
         self.pulses = np.zeros(2)  #: device pulses applied so far (up, down)
         self.out_bound = {False: None, True: None}  # per direction: transposed?
-        self._keys = {s: rng.stream_key(self.seed, self.trial, self.index, s) for s in Stream}
+        # uint64 keys: a Python int above 2**63 overflows the int64 signature of a kernel
+        self._keys = {s: np.uint64(rng.stream_key(self.seed, self.trial, self.index, s))
+                      for s in Stream}
         self._lut = _NO_LUT
         if device.model == "lookup":
             t = self.inst.tables
@@ -236,7 +238,7 @@ class Tile:
         op0 = self._next(stream, X.shape[0])
         Y = np.empty((X.shape[0], n_out))
         M, S2, s2c, cfg = self._matrices(transpose)
-        key = np.uint64(self._keys[stream])  # 64-bit: a Python int >= 2**63 overflows int64
+        key = self._keys[stream]
         if exact_noise:
             scale = 1.0 / self.inst.g_range
             rk.read_exact_batch(X, (self.G + self.offset) * scale, self.g_ref * scale, transpose,
@@ -291,8 +293,8 @@ class Tile:
     @property
     def update_keys(self):
         """Stream keys of the update kernels (pulse rounding, pulse noise, write noise)."""
-        return (np.uint64(self._keys[Stream.UPDATE_PULSES]), np.uint64(self._keys[Stream.UPDATE_NOISE]),
-                np.uint64(self._keys[Stream.WRITE_NOISE]))
+        return (self._keys[Stream.UPDATE_PULSES], self._keys[Stream.UPDATE_NOISE],
+                self._keys[Stream.WRITE_NOISE])
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> np.ndarray:
         """Apply ``lr * outer(x, d)`` (x: rows, d: cols) as pulses; returns pulses (up, down)."""

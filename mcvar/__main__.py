@@ -1,0 +1,5 @@
+"""``python -m mcvar``: the same as the ``mcvar`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,149 @@
+"""The mcvar command line: help, validate, run (tiny, resume), show, plot, error exits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+
+from mcvar.cli import EXIT_INPUT, main, summary_rows
+
+ROOT = Path(__file__).parent.parent
+SCENARIO = """
+name = "clitest"
+seed = 2
+trials = 3
+[tile]
+rows = 6
+cols = 4
+[device]
+read_noise = 0.02
+[kernels]
+reads = 10
+updates = 5
+[training]
+hidden = [4]
+epochs = 2
+train_examples = 20
+test_examples = 20
+[cost]
+[sweep]
+periphery.adc_bits = [4, 8]
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    path = tmp_path / "clitest.toml"
+    path.write_text(SCENARIO)
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command, words", [
+    ((), ["run", "validate", "show", "plot"]),
+    (("run",), ["--scheduler", "--cluster", "--set", "--trials", "--tiny", "--fresh", "resume",
+                "--queue", "--walltime", "--jobs", "--workers", "--run-dir"]),
+    (("validate",), ["without running", "exit code 2"]),
+    (("show",), ["95% confidence interval"]),
+    (("plot",), ["-o", "histograms", "energy vs accuracy"]),
+])
+def test_help_explains_each_command(command, words):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for word in words:
+        assert word in text, word
+
+
+def test_help_does_not_import_the_engine():
+    code = ("import sys; from mcvar.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('numba', 'xarray', 'dask', 'matplotlib') if m in sys.modules]\n"
+            "assert not heavy, heavy")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "mcvar", "--version"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("mcvar ")
+
+
+def test_validate_prints_the_sweep(scenario):
+    result = invoke("validate", scenario, "--set", "sweep.device.dw_min=[0.001, 0.002]")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "4 sweep point(s) x 3 trial(s)" in text and "periphery_adc_bits" in text
+    assert "device_dw_min" in text and "valid" in text
+
+
+@pytest.mark.parametrize("extra, message", [
+    (("--set", "device.read_noise=-1"), "device.read_noise: got -1.0, allowed range [0, inf)"),
+    (("--set", "devic.read_noise=1"), "devic: unknown key"),
+    (("--set", "sweep.periphery.adc_bits=[]"), "sweep.periphery.adc_bits: empty list"),
+    (("--set", "tile.rows=\"many\""), "tile.rows: got 'many'"),
+])
+def test_bad_scenario_exits_2_with_one_line(scenario, extra, message):
+    for command in ("validate", "run"):
+        result = invoke(command, scenario, *extra)
+        assert result.exit_code == EXIT_INPUT
+        assert message in result.output and str(scenario) in result.output
+        assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_bad_toml_exits_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("trials = = 3\n")
+    result = invoke("validate", bad)
+    assert result.exit_code == EXIT_INPUT and "invalid TOML" in result.output
+
+
+def test_run_show_plot_and_resume(scenario, tmp_path):
+    out = tmp_path / "res.nc"
+    result = invoke("run", scenario, "-o", out, "--scheduler", "synchronous", "--trials", "2")
+    assert result.exit_code == 0, result.output
+    assert out.exists() and (tmp_path / "res.run" / "scenario.toml").exists()
+    assert "test accuracy (epoch 2)" in " ".join(result.output.split())
+
+    ds = xr.load_dataset(out)
+    header, rows = summary_rows(ds)
+    assert header[:2] == ["periphery_adc_bits", "trials"] and len(rows) == 2
+    assert [r[0] for r in rows] == ["4", "8"] and {r[1] for r in rows} == {"2"}
+    assert "energy/example (analog_reram)" in header and rows[0][-2].endswith("J")
+
+    shown = invoke("show", out)
+    assert shown.exit_code == 0 and "clitest" in shown.output
+    assert "NRMSE" in " ".join(shown.output.split())
+    shown_dir = invoke("show", tmp_path / "res.run")  # a run directory works too
+    assert shown_dir.exit_code == 0
+
+    figure = tmp_path / "fig.png"
+    plotted = invoke("plot", out, "-o", figure)
+    assert plotted.exit_code == 0 and figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    again = invoke("run", scenario, "-o", out, "--scheduler", "synchronous", "--trials", "2")
+    assert again.exit_code == 0 and "resuming" in again.output
+    changed = invoke("run", scenario, "-o", out, "--scheduler", "synchronous", "--trials", "3")
+    assert changed.exit_code == EXIT_INPUT and "--fresh" in changed.output
+
+
+def test_tiny_run_gets_its_own_output(scenario, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", scenario, "--tiny", "--scheduler", "synchronous", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "clitest-tiny.nc").exists()
+    assert xr.load_dataset(tmp_path / "clitest-tiny.nc").sizes["trial"] == 2
+
+
+def test_scheduler_and_cluster_exclude_each_other(scenario):
+    result = invoke("run", scenario, "--scheduler", "synchronous", "--cluster", "slurm")
+    assert result.exit_code == 2 and "not both" in result.output

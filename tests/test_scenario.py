@@ -1,0 +1,256 @@
+"""Scenario files: loading, sweeps, seeds, tasks, TOML round trip, and every kind of bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mcvar import scenario as sc
+from mcvar.scenario import ScenarioError, dumps_toml, load, loads, parse_override
+
+SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
+
+BASE = """
+name = "base"
+seed = 3
+trials = 5
+[device]
+model = "soft_bounds"
+[kernels]
+reads = 10
+updates = 10
+[sweep]
+device.read_noise = [0.0, 0.01, 0.02]
+[sweep.zip.kind]
+labels = ["a", "b"]
+device.dw_min_std = [0.0, 0.3]
+periphery.adc_bits = [0, 6]
+"""
+
+
+def test_shipped_scenarios_exist():
+    names = {p.stem for p in SCENARIOS}
+    assert {"quickstart", "digits_accuracy", "read_noise", "write_noise", "d2d_variation",
+            "adc_bits", "nonlinearity", "array_size", "cost_reproduction"} <= names
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_shipped_scenario_loads_and_round_trips(path):
+    s = load(path)
+    assert s.name == path.stem
+    again = loads(s.to_toml(), source="resolved")
+    assert again.configurations == s.configurations and again.axes == s.axes
+    assert again.to_toml() == s.to_toml()
+    tiny = load(path, tiny=True)
+    assert tiny.trials <= 2 and tiny.shape == s.shape
+
+
+def test_cartesian_and_zipped_sweep():
+    s = loads(BASE, source="base.toml")
+    assert s.dims == ("device_read_noise", "kind") and s.shape == (3, 2)
+    assert len(s.configurations) == 6
+    c = s.configuration((2, 1))  # row-major: read noise outer, zipped group inner
+    assert (c.device.read_noise, c.device.dw_min_std, c.periphery.adc_bits) == (0.02, 0.3, 6)
+    assert s.configurations[1] == s.configuration((0, 1))
+    assert s.describe((1, 0)) == "device_read_noise=0.01, kind=a"
+    coords = s.coords()
+    assert list(coords["kind"].values) == ["a", "b"]
+    assert coords["periphery_adc_bits"].dims == ("kind",)
+    assert coords["device_read_noise"].attrs["units"] == "1"
+    assert "swept parameter device.read_noise" in coords["device_read_noise"].attrs["long_name"]
+    assert list(s.coords((1, 0))["device_read_noise"].values) == [0.01]
+
+
+def test_unlabelled_zip_and_tuple_values():
+    text = BASE.replace('labels = ["a", "b"]\n', "") + """
+[training]
+epochs = 1
+[sweep.zip.net]
+training.hidden = [[16], [36, 12]]
+training.lr = [0.1, 0.05]
+"""
+    s = loads(text, source="t.toml")
+    assert list(s.coords()["kind"].values) == [0, 1]
+    assert list(s.coords()["training_hidden"].values) == ["16", "36,12"]
+    assert s.configuration((0, 0, 1)).training.hidden == (36, 12)
+    assert isinstance(s.configuration((0, 0, 0)).training.lr, float)
+
+
+def test_ints_become_floats_where_fields_are_float():
+    s = loads(BASE.replace("[device]", "[device]\ndw_min = 1"), source="t")
+    assert s.configurations[0].device.dw_min == 1.0 and isinstance(
+        s.configurations[0].device.dw_min, float)
+
+
+def test_common_seeds_by_default_and_independent_seeds_on_request():
+    common = loads(BASE, source="t")
+    assert {c.seed for c in common.configurations} == {3}
+    independent = loads(BASE.replace("trials = 5", 'trials = 5\nsweep_seeds = "independent"'),
+                        source="t")
+    seeds = [c.seed for c in independent.configurations]
+    assert len(set(seeds)) == len(seeds) and all(0 <= x < 2**63 for x in seeds)
+    # a point's seed depends on its values, not its position: extending a sweep keeps it
+    longer = loads(BASE.replace("[0.0, 0.01, 0.02]", "[0.05, 0.0, 0.01, 0.02]").replace(
+        "trials = 5", 'trials = 5\nsweep_seeds = "independent"'), source="t")
+    assert longer.configuration((1, 0)).seed == independent.configuration((0, 0)).seed
+
+
+@pytest.mark.parametrize("trials, per, expected", [(5, 0, 1), (5, 2, 2), (300, 0, 14),
+                                                   (3, 10, 3)])
+def test_tasks_cover_every_trial_once(trials, per, expected):
+    text = BASE.replace("trials = 5", f"trials = {trials}\ntrials_per_task = {per}")
+    s = loads(text, source="t")
+    assert s.trials_per_task == expected
+    tasks = s.tasks()
+    assert len({t.id for t in tasks}) == len(tasks)
+    for flat, point in enumerate(s.points()):
+        covered = sorted(i for t in tasks if t.flat == flat for i in t.trials)
+        assert covered == list(range(trials)) and all(t.point == point for t in tasks
+                                                       if t.flat == flat)
+    if per == 0:  # automatic bundling keeps the task count modest
+        assert len(tasks) <= sc.TARGET_TASKS + math.prod(s.shape)
+
+
+def test_cost_adds_one_task_per_point():
+    s = loads(BASE + "[cost]\n", source="t")
+    cost = [t for t in s.tasks() if t.trials is None]
+    assert len(cost) == 6 and cost[0].id == "p00000_cost"
+
+
+def test_overrides_and_tiny():
+    assert parse_override("device.read_noise=0.02") == ("device.read_noise", 0.02)
+    assert parse_override("device.model=linear") == ("device.model", "linear")
+    assert parse_override("sweep.periphery.adc_bits=[4, 8]") == ("sweep.periphery.adc_bits", [4, 8])
+    s = loads(BASE, source="t", overrides=["device.dw_min=0.01", "sweep.device.read_noise=[0.1]",
+                                           "kernels.transposed=false"], trials=7)
+    assert s.shape == (1, 2) and s.trials == 7
+    assert s.configurations[0].device.dw_min == 0.01
+    assert s.configurations[0].kernels.kernels == ("vmm", "opu")
+    tiny = loads(BASE + "[training]\nepochs = 30\n", source="t", tiny=True)
+    c = tiny.configurations[0]
+    assert tiny.trials == 2 and c.kernels.reads == 10 and c.kernels.updates == 10
+    assert (c.training.epochs, c.training.train_examples, c.training.test_examples) == (1, 40, 40)
+
+
+def test_dumps_toml_round_trips_nested_values():
+    table = {"a": 1, "b": -2.5e-12, "c": "x \"y\"\n", "d": [1, 2], "e": True, "f": float("inf"),
+             "t": {"u": [[1], [2, 3]], "v": {"w": "z"}}}
+    assert tomllib.loads(dumps_toml(table)) == table
+
+
+def test_frozen_configuration():
+    s = loads(BASE, source="t")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.configurations[0].device.read_noise = 1.0
+
+
+# ---------------------------------------------------------------- bad input
+
+BAD = [
+    # (replace in BASE, or append, key in the message, what the message must say)
+    (("[device]", "[device]\nreadnoise = 0.1"), "device.readnoise",
+     "unknown key (did you mean 'read_noise'?); allowed keys of [device]:"),
+    (("seed = 3", "seed = 3\ncolour = 1"), "colour", "allowed top-level keys"),
+    (("[device]", "[device]\ndw_min = \"big\""), "device.dw_min",
+     "got 'big', expected a number; allowed: (0, inf) [1]"),
+    (("[device]", "[device]\ndw_min = -0.1"), "device.dw_min", "allowed range (0, inf) [1]"),
+    (("reads = 10", "reads = 2.5"), "kernels.reads", "expected int; allowed: [0, 1e+09] [1]"),
+    (("model = \"soft_bounds\"", "model = \"ohmic\""), "device.model",
+     "allowed: one of 'linear'"),
+    (("[device]", "[device]\nread_noise_model = 3"), "device.read_noise_model", "allowed: one of"),
+    (("[device]", "[device]\nw_max = [1, 2]"), "device.w_max", "to sweep it, give the list as "
+                                                               "sweep.device.w_max"),
+    (("trials = 5", "trials = 0"), "trials", "allowed range [1, 1e+09]"),
+    (("[0.0, 0.01, 0.02]", "[]"), "sweep.device.read_noise", "empty list"),
+    (("[0.0, 0.01, 0.02]", "[0.0, 0.01, 0.01]"), "sweep.device.read_noise", "duplicate values"),
+    (("[0.0, 0.01, 0.02]", "[0.0, -0.01]"), "sweep.device.read_noise[1]",
+     "allowed range [0, inf) [1]"),
+    (("[0.0, 0.01, 0.02]", "0.01"), "sweep.device.read_noise", "expected a list"),
+    (("periphery.adc_bits = [0, 6]", "periphery.adc_bits = [0, 6, 8]"), "sweep.zip.kind",
+     "zipped lists differ in length"),
+    (("periphery.adc_bits = [0, 6]", "periphery.adc_bits = [0, 30]"),
+     "sweep.zip.kind.periphery.adc_bits[1]", "allowed: 0 (ideal, no quantisation)"),
+    (("labels = [\"a\", \"b\"]", "labels = [\"a\"]"), "sweep.zip.kind.labels", "expected 2"),
+    (("device.read_noise = [", "device.readnoise = ["), "sweep.device.readnoise",
+     "unknown key (did you mean 'read_noise'?)"),
+    (("device.read_noise = [", "training.lr = ["), "sweep.training.lr",
+     "the scenario does not have"),
+    (("[device]", "[device]\nread_noise = 0.1"), "device.read_noise",
+     "given as a value and swept (sweep.device.read_noise)"),
+    (("[device]", "[device]\np_stuck_on = 0.6\np_stuck_off = 0.6"), "device.p_stuck_on",
+     "p_stuck_on + p_stuck_off must be <= 1"),
+    (("model = \"soft_bounds\"", "model = \"lookup\"\ng_min = 1e-9"), "device.g_min",
+     "must lie inside every measured device's range"),
+    (("[device]", "[pulsing]\nrule = \"continuous\"\n[device]"), "pulsing.rule",
+     "needs pulsing.aggregate = true"),
+    (("reads = 10\nupdates = 10", "reads = 0\nupdates = 0"), "kernels.reads", "nothing to measure"),
+    (("[kernels]", "[cost.technology]\nrows = 8\n[kernels]"), "cost.technology.rows",
+     "set by tile.rows"),
+    (("[kernels]", "[cost.technology]\non_resistance = -1\n[kernels]"),
+     "cost.technology.on_resistance", "allowed range (0, inf) [Ohm]"),
+    (("[kernels]", "[cost]\ndesigns = [\"tpu\"]\n[kernels]"), "cost.designs",
+     "names from ('analog_reram'"),
+    (("name = \"base\"", "name = \"a b\""), "name", "letters, digits"),
+]
+
+
+@pytest.mark.parametrize("change, key, message", BAD, ids=[b[1] + "-" + str(i)
+                                                            for i, b in enumerate(BAD)])
+def test_bad_scenario_names_file_key_and_what_is_allowed(tmp_path, change, key, message):
+    old, new = change
+    assert old in BASE
+    path = tmp_path / "bad.toml"
+    path.write_text(BASE.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    err = info.value
+    assert err.key == key and err.source == str(path)
+    assert str(err).startswith(f"{path}: {key}: ")
+    assert message in str(err), str(err)
+    assert "\n" not in str(err)
+
+
+def test_cross_field_error_at_a_sweep_point_names_the_point(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(BASE.replace("[device]", "[device]\np_stuck_off = 0.5").replace(
+        "[sweep]", "[sweep]\ndevice.p_stuck_on = [0.1, 0.7]"))
+    with pytest.raises(ScenarioError, match=r"sweep.device.p_stuck_on\[1\]: p_stuck_on \+ "):
+        load(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name = \"x\"\ntrials = [1,\n", "invalid TOML"),
+    ("name = \"x\"\n[device]\n", "no workload"),
+    ("name = \"x\"\ndevice = 3\n[kernels]\n", r"device: expected a table \[device\]"),
+])
+def test_bad_files(tmp_path, text, message):
+    path = tmp_path / "f.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=message) as info:
+        load(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_missing_file_and_bad_override(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot read the file"):
+        load(tmp_path / "nope.toml")
+    with pytest.raises(ScenarioError, match="expected KEY=VALUE"):
+        loads(BASE, overrides=["read_noise"])
+
+
+def test_clashing_coordinate_names_are_rejected():
+    text = BASE + "[sweep.zip.trial]\ndevice.w_max = [1.0, 2.0]\n"
+    with pytest.raises(ScenarioError, match="clashes with a result variable"):
+        loads(text, source="t")
+
+
+def test_sweep_of_tile_size_validates_cost_bits():
+    text = BASE.replace("periphery.adc_bits = [0, 6]", "periphery.adc_bits = [0, 20]") + "[cost]\n"
+    with pytest.raises(ScenarioError, match="periphery.adc_bits.*cost model covers 1..16 bits"):
+        loads(text, source="t")
+    assert np.isfinite(loads(BASE + "[cost]\n", source="t").configurations[0].kernels.lr)
