@@ -34,8 +34,9 @@ from .streams import Stream
 class TileSpec:
     """Geometry and weight mapping of a tile."""
 
-    rows: int = param(64, units="1", low=1, high=1 << 14, kind=int, doc="rows (inputs)")
-    cols: int = param(64, units="1", low=1, high=1 << 14, kind=int, doc="columns (outputs)")
+    rows: int = param(1024, units="1", low=1, high=1 << 14, kind=int,
+                      doc="rows (inputs); the reference study's array is 1024 x 1024")
+    cols: int = param(1024, units="1", low=1, high=1 << 14, kind=int, doc="columns (outputs)")
     mapping: str = param("balanced", units="1", choices=("balanced", "offset"),
                          doc="differential pair or one device plus a reference column")
     weight_bound: float = param(1.0, units="1", low=0.0, low_open=True,
