@@ -23,10 +23,13 @@ class ParameterError(ValueError):
 
 def param(default: Any, *, units: str, doc: str, low: float | None = None,
           high: float | None = None, low_open: bool = False, high_open: bool = False,
-          choices: tuple | None = None, kind: type | tuple | None = None):
-    """A dataclass field with unit, docstring, allowed range ``[low, high]`` or ``choices``."""
+          choices: tuple | None = None, kind: type | tuple | None = None, **extra):
+    """A dataclass field with unit, docstring, allowed range ``[low, high]`` or ``choices``.
+
+    ``extra`` metadata (e.g. ``source``: where a default comes from) is kept alongside.
+    """
     meta = dict(units=units, doc=doc, low=low, high=high, low_open=low_open,
-                high_open=high_open, choices=choices, kind=kind)
+                high_open=high_open, choices=choices, kind=kind, **extra)
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -39,7 +42,8 @@ def describe_range(meta: dict) -> str:
     right = ")" if meta.get("high_open") or high is None else "]"
     lo = "-inf" if low is None else f"{low:g}"
     hi = "inf" if high is None else f"{high:g}"
-    return f"{left}{lo}, {hi}{right}"
+    integer = " (integer)" if meta.get("kind") is int else ""
+    return f"{left}{lo}, {hi}{right}{integer}"
 
 
 def _check(key: str, value: Any, meta: dict) -> None:
@@ -49,12 +53,17 @@ def _check(key: str, value: Any, meta: dict) -> None:
             raise ParameterError(key, f"got {value!r}, allowed: {describe_range(meta)}")
         return
     kind = meta.get("kind")
-    if kind is not None and not isinstance(value, kind):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if kind is not None and (not isinstance(value, kind)
+                             or (isinstance(value, bool) and bool not in kinds)):
+        allowed = "" if meta.get("low") is None and meta.get("high") is None else (
+            f"; allowed range {describe_range(meta)} [{meta['units']}]")
         raise ParameterError(key, f"got {value!r} of type {type(value).__name__}, "
-                                  f"expected {_kind_name(kind)}")
+                                  f"expected {_kind_name(kind)}{allowed}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if kind is None:
-            raise ParameterError(key, f"got {value!r}, expected a number")
+            raise ParameterError(key, f"got {value!r}, expected a number; allowed range "
+                                      f"{describe_range(meta)} [{meta['units']}]")
         return
     if math.isnan(value):
         raise ParameterError(key, f"got NaN, allowed range {describe_range(meta)} [{meta['units']}]")

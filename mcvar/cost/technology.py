@@ -42,10 +42,9 @@ constants: ``on_resistance`` is :func:`electromigration_on_resistance` for 1024 
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from dataclasses import dataclass
-from typing import Any
+
+from ..params import describe_range, param, validate
 
 
 def electromigration_on_resistance(devices_per_line: int, voltage: float = 1.0,
@@ -55,47 +54,21 @@ def electromigration_on_resistance(devices_per_line: int, voltage: float = 1.0,
     return voltage * devices_per_line / line_current_limit
 
 
-def param(default: Any, *, units: str, doc: str, source: str, low: float | None = 0.0,
-          high: float | None = None, low_open: bool = True, kind: type = float):
-    """A dataclass field with unit, meaning, provenance and allowed range ``(low, high]``."""
-    meta = dict(units=units, doc=doc, source=source, low=low, high=high, low_open=low_open,
-                kind=kind)
-    return dataclasses.field(default=default, metadata=meta)
+def _positive(default: float, *, units: str, doc: str, source: str):
+    """A positive physical constant (range ``(0, inf)``)."""
+    return param(default, units=units, doc=doc, source=source, low=0.0, low_open=True)
 
 
 def _bits(default: int, doc: str, source: str):
-    return param(default, units="1", doc=doc, source=source, low=1, high=16, low_open=False,
-                 kind=int)
+    return param(default, units="1", doc=doc, source=source, low=1, high=16, kind=int)
 
 
 def _count(default: int, doc: str, source: str):
-    return param(default, units="1", doc=doc, source=source, low=1, low_open=False, kind=int)
+    return param(default, units="1", doc=doc, source=source, low=1, kind=int)
 
 
 def _fraction(default: float, doc: str, source: str):
-    return param(default, units="1", doc=doc, source=source, low=0.0, high=1.0)
-
-
-def describe_range(meta: dict) -> str:
-    """Allowed range of a field as text, e.g. ``(0, inf)`` or ``[1, 16]``."""
-    left = "(" if meta["low_open"] else "["
-    low = "-inf" if meta["low"] is None else f"{meta['low']:g}"
-    high, right = ("inf", ")") if meta["high"] is None else (f"{meta['high']:g}", "]")
-    kind = " (integer)" if meta["kind"] is int else ""
-    return f"{left}{low}, {high}{right}{kind}"
-
-
-def _check(name: str, value: Any, meta: dict) -> None:
-    allowed = f"allowed range {describe_range(meta)} [{meta['units']}]"
-    integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if meta["kind"] is int and not integer:
-        raise ValueError(f"Technology.{name}: got {value!r}, expected an integer; {allowed}")
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"Technology.{name}: got {value!r}, expected a finite number; {allowed}")
-    low, high = meta["low"], meta["high"]
-    if (low is not None and (value <= low if meta["low_open"] else value < low)) or \
-            (high is not None and value > high):
-        raise ValueError(f"Technology.{name}: got {value!r}, {allowed}")
+    return param(default, units="1", doc=doc, source=source, low=0.0, high=1.0, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -120,18 +93,18 @@ class Technology:
                                 "rows coded in time, columns in voltage height", "study")
 
     # --- array and device ---------------------------------------------------------------
-    read_voltage: float = param(1.0, units="V", doc="voltage across a device during a read",
+    read_voltage: float = _positive(1.0, units="V", doc="voltage across a device during a read",
                                 source="study (~1 V)")
-    write_voltage: float = param(1.0, units="V", doc="voltage across a device during an update "
+    write_voltage: float = _positive(1.0, units="V", doc="voltage across a device during an update "
                                  "pulse", source="study (~1 V)")
-    on_resistance: float = param(31e6, units="Ohm", doc="device on-state resistance; the study "
+    on_resistance: float = _positive(31e6, units="Ohm", doc="device on-state resistance; the study "
                                  "sets it by electromigration: 33 uA per metal-1 line shared by "
                                  "1024 devices -> 32 nA each -> 31 MOhm at 1 V", source="study")
-    wire_capacitance: float = param(15.2e-18, units="F", doc="line capacitance per cell crossed "
+    wire_capacitance: float = _positive(15.2e-18, units="F", doc="line capacitance per cell crossed "
                                     "(80 nm pitch)", source="crosssim")
-    device_capacitance: float = param(35.4e-18, units="F", doc="device + access-transistor "
+    device_capacitance: float = _positive(35.4e-18, units="F", doc="device + access-transistor "
                                       "capacitance per cell on a line", source="crosssim")
-    cell_pitch: float = param(80e-9, units="m", doc="ReRAM cell pitch; cell area = pitch^2",
+    cell_pitch: float = _positive(80e-9, units="m", doc="ReRAM cell pitch; cell area = pitch^2",
                               source="crosssim")
     input_activity: float = _fraction(0.5, "mean |x| / x_max: mean pulse-width fraction of a "
                                            "driven line", "estimate")
@@ -143,107 +116,106 @@ class Technology:
                                        "estimate")
 
     # --- analog periphery ---------------------------------------------------------------
-    input_lsb_time: float = param(1e-9, units="s", doc="pulse width of one input LSB",
+    input_lsb_time: float = _positive(1e-9, units="s", doc="pulse width of one input LSB",
                                   source="study")
-    ramp_step_time: float = param(0.5e-9, units="s", doc="ramp ADC step (counter period): an "
+    ramp_step_time: float = _positive(0.5e-9, units="s", doc="ramp ADC step (counter period): an "
                                   "adc_bits conversion takes 2^adc_bits steps",
                                   source="fitted: analog VMM/MVM latency 0.384 us")
-    integrator_capacitance: float = param(10e-12, units="F", doc="integrating capacitor per "
+    integrator_capacitance: float = _positive(10e-12, units="F", doc="integrating capacitor per "
                                           "output line (sets integrator area)", source="crosssim")
-    integrator_bias_current: float = param(10e-6, units="A", doc="quiescent current of one "
+    integrator_bias_current: float = _positive(10e-6, units="A", doc="quiescent current of one "
                                            "integrator op-amp (class AB, sinks the 33 uA "
                                            "full-scale line current)", source="estimate")
-    comparator_energy: float = param(18.6e-15, units="J", doc="energy of one clocked comparator "
+    comparator_energy: float = _positive(18.6e-15, units="J", doc="energy of one clocked comparator "
                                      "decision (one per column per ramp step)",
                                      source="fitted: analog VMM energy 12.8 nJ")
-    comparator_input_capacitance: float = param(1e-15, units="F", doc="comparator input "
+    comparator_input_capacitance: float = _positive(1e-15, units="F", doc="comparator input "
                                                 "capacitance loading the shared ramp line",
                                                 source="estimate")
-    update_lsb_time: float = param(16e-9, units="s", doc="update pulse time of one magnitude LSB "
+    update_lsb_time: float = _positive(16e-9, units="s", doc="update pulse time of one magnitude LSB "
                                    "(rows are coded in time)",
                                    source="fitted: analog OPU latency 0.512 us")
     update_phases: int = _count(4, "update sign phases: (row sign) x (column sign)", "study")
-    update_dac_bias_current: float = param(7.3e-6, units="A", doc="bias of one column "
+    update_dac_bias_current: float = _positive(7.3e-6, units="A", doc="bias of one column "
                                            "voltage-level driver (columns are coded in voltage "
                                            "height) for the whole update",
                                            source="fitted: analog energy per MAC 11 fJ")
-    hv_area_factor: float = param(8.0, units="1", doc="area (and input capacitance) of a "
+    hv_area_factor: float = _positive(8.0, units="1", doc="area (and input capacitance) of a "
                                   "high-voltage update driver relative to a logic driver",
                                   source="study")
 
     # --- digital logic (all designs) ----------------------------------------------------
-    supply_voltage: float = param(0.8, units="V", doc="core logic / analog supply",
+    supply_voltage: float = _positive(0.8, units="V", doc="core logic / analog supply",
                                   source="estimate (14/16 nm core)")
-    update_supply_voltage: float = param(1.8, units="V", doc="supply of the high-voltage "
+    update_supply_voltage: float = _positive(1.8, units="V", doc="supply of the high-voltage "
                                          "(thick-oxide) update and write drivers",
                                          source="estimate")
-    clock_frequency: float = param(1e9, units="Hz", doc="digital clock", source="study (~1 GHz)")
-    gate_energy: float = param(0.5e-15, units="J", doc="energy of one gate-equivalent load "
+    clock_frequency: float = _positive(1e9, units="Hz", doc="digital clock", source="study (~1 GHz)")
+    gate_energy: float = _positive(0.5e-15, units="J", doc="energy of one gate-equivalent load "
                                "toggling, local wiring included", source="estimate")
-    driver_capacitance: float = param(1e-15, units="F", doc="internal capacitance of a logic "
+    driver_capacitance: float = _positive(1e-15, units="F", doc="internal capacitance of a logic "
                                       "line driver", source="estimate")
-    io_energy_per_bit: float = param(10e-15, units="J", doc="moving one bit between the tile "
+    io_energy_per_bit: float = _positive(10e-15, units="J", doc="moving one bit between the tile "
                                      "and its digital buffers", source="estimate")
-    control_power: float = param(1e-3, units="W", doc="sequencer, clock tree and leakage of a "
+    control_power: float = _positive(1e-3, units="W", doc="sequencer, clock tree and leakage of a "
                                  "tile's control, drawn for the whole kernel", source="estimate")
     mac_units: int = _count(256, "parallel digital MAC units (digital designs; also the adders "
                                  "summing partial outputs of split layers)", "study")
-    mac_energy_per_bit2: float = param(2e-15, units="J", doc="energy of a MAC per bit product "
+    mac_energy_per_bit2: float = _positive(2e-15, units="J", doc="energy of a MAC per bit product "
                                        "(input_bits x weight_bits), pipeline registers included",
                                        source="estimate (8x8 bit MAC ~0.13 pJ)")
-    adder_energy_per_bit: float = param(2.5e-15, units="J", doc="energy of one full-adder bit "
+    adder_energy_per_bit: float = _positive(2.5e-15, units="J", doc="energy of one full-adder bit "
                                         "(partial sums of layers split over tiles)",
                                         source="estimate (~5 gate equivalents)")
 
     # --- digital ReRAM ------------------------------------------------------------------
-    sense_margin: float = param(0.1, units="V", doc="bit-line swing a sense amplifier resolves; "
+    sense_margin: float = _positive(0.1, units="V", doc="bit-line swing a sense amplifier resolves; "
                                 "sensing takes C_line sense_margin / I_on", source="estimate")
     sense_overhead_cycles: int = param(8, units="1", doc="clock cycles per row access beyond "
                                        "bit-line development (decode, precharge, latch)",
                                        source="fitted: digital ReRAM VMM latency 176 us",
-                                       low=0, low_open=False, kind=int)
-    sense_amp_bias_current: float = param(1.27e-6, units="A", doc="bias of one current-mode "
+                                       low=0, kind=int)
+    sense_amp_bias_current: float = _positive(1.27e-6, units="A", doc="bias of one current-mode "
                                           "sense amplifier while its bit line develops",
                                           source="fitted: digital ReRAM VMM energy 2140 nJ")
-    write_pulse_time: float = param(80e-9, units="s", doc="duration of one write (SET or RESET) "
+    write_pulse_time: float = _positive(80e-9, units="s", doc="duration of one write (SET or RESET) "
                                     "pulse", source="fitted: digital ReRAM OPU latency 340 us")
     write_phases: int = _count(2, "write phases per row (SET and RESET need opposite "
                                   "polarities)", "physics (bipolar device)")
-    write_driver_bias_current: float = param(0.49e-6, units="A", doc="bias of one bit-line write "
+    write_driver_bias_current: float = _positive(0.49e-6, units="A", doc="bias of one bit-line write "
                                              "driver (compliance current source) during a pulse",
                                              source="fitted: energy ratio digital ReRAM 270x")
 
     # --- SRAM ---------------------------------------------------------------------------
-    sram_bitline_capacitance: float = param(0.15e-15, units="F", doc="SRAM bit-line capacitance "
+    sram_bitline_capacitance: float = _positive(0.15e-15, units="F", doc="SRAM bit-line capacitance "
                                             "per cell (bit line spans the tile's rows)",
                                             source="estimate")
-    sram_read_swing: float = param(0.1, units="V", doc="SRAM bit-line swing on a read",
+    sram_read_swing: float = _positive(0.1, units="V", doc="SRAM bit-line swing on a read",
                                    source="estimate")
-    sram_periphery_energy: float = param(0.4e-12, units="J", doc="per bit accessed: sense amp, "
+    sram_periphery_energy: float = _positive(0.4e-12, units="J", doc="per bit accessed: sense amp, "
                                          "column mux, decoders and transport to the MAC units",
                                          source="fitted: energy ratio SRAM 430x")
 
     # --- area ---------------------------------------------------------------------------
-    sram_cell_area: float = param(0.07e-12, units="m2", doc="6T SRAM bit cell",
+    sram_cell_area: float = _positive(0.07e-12, units="m2", doc="6T SRAM bit cell",
                                   source="estimate (16 nm high-density cell)")
-    gate_area: float = param(0.2e-12, units="m2", doc="gate equivalent (NAND2)",
+    gate_area: float = _positive(0.2e-12, units="m2", doc="gate equivalent (NAND2)",
                              source="estimate")
-    driver_area: float = param(0.5e-12, units="m2", doc="logic line driver", source="estimate")
-    capacitor_density: float = param(10e-3, units="F/m2", doc="MIM capacitance per area "
+    driver_area: float = _positive(0.5e-12, units="m2", doc="logic line driver", source="estimate")
+    capacitor_density: float = _positive(10e-3, units="F/m2", doc="MIM capacitance per area "
                                      "(10 fF/um^2)", source="estimate")
-    opamp_area: float = param(20e-12, units="m2", doc="op-amp (integrator, ramp generator, "
+    opamp_area: float = _positive(20e-12, units="m2", doc="op-amp (integrator, ramp generator, "
                               "column voltage driver)", source="estimate")
-    comparator_area: float = param(5e-12, units="m2", doc="clocked comparator",
+    comparator_area: float = _positive(5e-12, units="m2", doc="clocked comparator",
                                    source="estimate")
-    sense_amp_area: float = param(2e-12, units="m2", doc="sense amplifier", source="estimate")
-    mac_area_per_bit2: float = param(1.2e-12, units="m2", doc="MAC unit area per bit product",
+    sense_amp_area: float = _positive(2e-12, units="m2", doc="sense amplifier", source="estimate")
+    mac_area_per_bit2: float = _positive(1.2e-12, units="m2", doc="MAC unit area per bit product",
                                      source="estimate (~6 gate equivalents)")
-    control_area: float = param(10e-9, units="m2", doc="tile control (sequencer, buffers)",
+    control_area: float = _positive(10e-9, units="m2", doc="tile control (sequencer, buffers)",
                                 source="estimate")
 
     def __post_init__(self):
-        for f in dataclasses.fields(self):
-            _check(f.name, getattr(self, f.name), f.metadata)
+        validate(self, "Technology.")
 
     @classmethod
     def parameters(cls) -> list[dict]:
