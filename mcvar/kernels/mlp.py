@@ -47,6 +47,29 @@ def tile_weights(t, G, gref, wps):
 
 
 @jit
+def _activate(a, z, l, n_out, L):
+    """Sigmoid of hidden layer ``l``'s outputs into ``a[l + 1]`` with its bias input 1."""
+    if l < L - 1:
+        for n in range(n_out):
+            a[l + 1, n] = 1.0 / (1.0 + math.exp(-z[l, n]))
+        a[l + 1, n_out] = 1.0
+
+
+@jit
+def _softmax(a, z, n_out, L):
+    """Softmax of the last layer's outputs ``z[L - 1]`` into ``a[L]`` (max subtracted)."""
+    m = z[L - 1, 0]
+    for n in range(n_out):
+        m = max(m, z[L - 1, n])
+    total = 0.0
+    for n in range(n_out):
+        a[L, n] = math.exp(z[L - 1, n] - m)
+        total += a[L, n]
+    for n in range(n_out):
+        a[L, n] /= total
+
+
+@jit
 def _forward(a, z, sizes, layer_start, r0, nr, c0, nc, digit, sig, Mf, S2f, s2cf, cfgf, keys,
              ops):
     """Forward pass through every layer; ``a[l]`` activations (+ bias), ``z[l]`` outputs."""
@@ -63,21 +86,8 @@ def _forward(a, z, sizes, layer_start, r0, nr, c0, nc, digit, sig, Mf, S2f, s2cf
             s = sig[digit[t]]
             for n in range(nc[t]):
                 z[l, c0[t] + n] += s * y[n]
-        if l < L - 1:
-            for n in range(n_out):
-                a[l + 1, n] = 1.0 / (1.0 + math.exp(-z[l, n]))
-            a[l + 1, n_out] = 1.0
-    # softmax of the last layer into a[L]
-    n_out = sizes[L]
-    m = z[L - 1, 0]
-    for n in range(n_out):
-        m = max(m, z[L - 1, n])
-    total = 0.0
-    for n in range(n_out):
-        a[L, n] = math.exp(z[L - 1, n] - m)
-        total += a[L, n]
-    for n in range(n_out):
-        a[L, n] /= total
+        _activate(a, z, l, n_out, L)
+    _softmax(a, z, sizes[L], L)
 
 
 @jit
@@ -248,20 +258,8 @@ def _numeric_forward(a, z, sizes, W):
             for k in range(n_in):
                 s += a[l, k] * Wl[k, n]
             z[l, n] = s
-        if l < L - 1:
-            for n in range(n_out):
-                a[l + 1, n] = 1.0 / (1.0 + math.exp(-z[l, n]))
-            a[l + 1, n_out] = 1.0
-    n_out = sizes[L]
-    m = z[L - 1, 0]
-    for n in range(n_out):
-        m = max(m, z[L - 1, n])
-    total = 0.0
-    for n in range(n_out):
-        a[L, n] = math.exp(z[L - 1, n] - m)
-        total += a[L, n]
-    for n in range(n_out):
-        a[L, n] /= total
+        _activate(a, z, l, n_out, L)
+    _softmax(a, z, sizes[L], L)
 
 
 @jit
