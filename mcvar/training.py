@@ -34,7 +34,7 @@ class Training:
     """What to train and how: dataset, network, schedule, remedies."""
 
     dataset: str = param("digits", units="1", choices=DATASETS, doc="dataset name")
-    hidden: tuple = param((36,), units="1", kind=tuple,
+    hidden: tuple = param((36,), units="1", kind=(tuple, list),
                           doc="hidden layer sizes (input and output sizes come from the dataset)")
     epochs: int = param(20, units="1", low=1, high=100000, kind=int, doc="training epochs")
     lr: float = param(0.05, units="1", low=0.0, low_open=True, doc="learning rate")
@@ -43,9 +43,11 @@ class Training:
     lr_decay_every: int = param(5, units="1", low=0, high=100000, kind=int,
                                 doc="epochs between learning-rate decays (0: constant rate)")
     train_examples: int = param(0, units="1", low=0, kind=int,
-                                doc="training examples per epoch (0: the whole training set)")
+                                doc="training examples per epoch (0, or more than the set "
+                                    "holds: the whole training set)")
     test_examples: int = param(0, units="1", low=0, kind=int,
-                               doc="test examples evaluated (0: the whole test set)")
+                               doc="test examples evaluated (0, or more than the set holds: "
+                                   "the whole test set)")
     backend: str = param("crossbar", units="1", choices=BACKENDS,
                          doc="'crossbar' (simulated tiles) or 'numeric' (float64 twin)")
     carry_digits: int = param(1, units="1", low=1, high=8, kind=int,
@@ -62,6 +64,8 @@ class Training:
                                  "model")
 
     def __post_init__(self):
+        if isinstance(self.hidden, list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
         validate(self, "training.")
         if not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden):
             raise ParameterError("training.hidden", f"got {self.hidden!r}, allowed: a list of "
@@ -147,7 +151,7 @@ def train(training: Training, spec: TileSpec = TileSpec(), device: Device = Devi
     else:
         runner = CrossbarNetwork(training, spec, device, periphery, pulsing, sizes, weights,
                                  seed=seed, trial=trial, calibration=x_tr[orders[0][:256]])
-    history = np.zeros((training.epochs, 7))
+    history = np.zeros((training.epochs, 6))
     for epoch in range(training.epochs):
         t0 = time.perf_counter()
         stats = runner.train_epoch(x_tr, y_tr, orders[epoch], learning_rate(training, epoch),
@@ -155,7 +159,7 @@ def train(training: Training, spec: TileSpec = TileSpec(), device: Device = Devi
         accuracy = runner.evaluate(x_te, y_te)
         n = orders.shape[1]
         history[epoch] = (stats[0] / n, stats[1] / n, accuracy, time.perf_counter() - t0,
-                          stats[2], stats[3], 0.0)
+                          stats[2], stats[3])
     return TrainingResult(history[:, 0], history[:, 1], history[:, 2], history[:, 3],
                           history[:, 4:6].copy())
 
