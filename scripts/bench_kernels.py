@@ -60,7 +60,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numba
@@ -249,7 +249,7 @@ class Row:
 
     def record(self) -> dict:
         keys = ("kernel", "rows", "cols", "batch", "reference_s", "mcvar_s")
-        out = {k: asdict(self)[k] for k in keys}
+        out = {k: getattr(self, k) for k in keys}
         out.update(speedup=self.speedup, ops_per_s=self.ops_per_s,
                    random_per_s=self.randoms / self.mcvar_s)
         return out
@@ -272,11 +272,13 @@ def cycling(pairs, fn):
     pool = itertools.cycle(pairs)
     return lambda: fn(*next(pool))
 
+
 # ------------------------------------------------------------------------------------------
 # rows
 
 
 def read_row(rows, cols, batch, *, transpose=False, exact=False, repeats, min_time, seed):
+    """Tile.read of ``batch`` uniform inputs against NumpyRead (per-device noise)."""
     tile = programmed_tile(rows, cols, READ_DEVICE, seed=seed)
     gen = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     k_in, n_out = (cols, rows) if transpose else (rows, cols)
@@ -289,7 +291,7 @@ def read_row(rows, cols, batch, *, transpose=False, exact=False, repeats, min_ti
     if exact:
         drawn = batch * (2 * rows * cols + rows + n_out)
     else:
-        drawn = batch * n_out  # output-referred: one normal per conversion
+        drawn = batch * n_out  # output-referred: one normal per output
     name = "read" + (" transposed" if transpose else "") + (" exact_noise" if exact else "")
     return Row(name, rows, cols, batch, t_ref, t_mc, batch, drawn,
                note=f"reference draws {ref.randoms(batch) // batch} normals/vector, "
@@ -297,6 +299,7 @@ def read_row(rows, cols, batch, *, transpose=False, exact=False, repeats, min_ti
 
 
 def update_row(rows, cols, *, repeats, min_time, seed):
+    """Tile.update of training-like rank-1 updates against NumpySoftBounds."""
     tile = programmed_tile(rows, cols, UPDATE_DEVICE, seed=seed)
     gen = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     pairs = update_inputs(rows, cols, gen)
