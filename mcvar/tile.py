@@ -74,6 +74,10 @@ class Pulsing:
         return dataclasses.replace(self, **changes)
 
 
+#: tiles with fewer cells update serially: a parallel region costs more than their update
+#: and stalls whenever another process holds a core (results are identical either way)
+_PARALLEL_CELLS = 1 << 14
+
 _NO_LUT = (np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), np.zeros((1, 2, 2, 2), np.float32),
            np.zeros((1, 2, 2)), np.ones((1, 2)))
 
@@ -247,7 +251,8 @@ class Tile:
                                 self.device.read_noise_model == "multiplicative",
                                 cfg._replace(noise_mode=rk.NOISE_NONE), key, op0, Y)
         else:
-            rk.read_batch(X, M, S2, s2c, cfg, key, op0, Y)
+            small = X.shape[0] <= rk.BLOCK  # one block of vectors: nothing to share out
+            (rk.read_batch_serial if small else rk.read_batch)(X, M, S2, s2c, cfg, key, op0, Y)
         return Y[0] if single else Y
 
     def calibrate_adc(self, X: np.ndarray, transpose: bool = False) -> float:
@@ -309,8 +314,9 @@ class Tile:
         cfg = self.update_config(lr)
         op = self._next(Stream.UPDATE_NOISE)
         counts = np.zeros(2)
-        wk.update_rank1(self.G, self.offset, self.cells, self._lut, x, d, cfg,
-                        self.update_keys, op, counts)
+        kernel = wk.update_one if self.spec.rows * self.spec.cols < _PARALLEL_CELLS else (
+            wk.update_rank1)
+        kernel(self.G, self.offset, self.cells, self._lut, x, d, cfg, self.update_keys, op, counts)
         self.pulses += counts
         self._cache.clear()
         return counts

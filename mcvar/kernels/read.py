@@ -44,7 +44,7 @@ ReadConfig = namedtuple("ReadConfig", [
 ])
 
 NOISE_NONE, NOISE_CONSTANT, NOISE_MATRIX = 0, 1, 2
-_BLOCK = 8  # vectors sharing one pass over the read matrices
+BLOCK = 8  #: vectors sharing one pass over the read matrices
 
 
 @jit
@@ -190,14 +190,14 @@ def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
     """
     B = X.shape[0]
     Q, K, N = M.shape
-    n_blocks = (B + _BLOCK - 1) // _BLOCK
+    n_blocks = (B + BLOCK - 1) // BLOCK
     for blk in prange(n_blocks):
-        b0 = blk * _BLOCK
-        nb = min(_BLOCK, B - b0)
-        xq = np.empty((_BLOCK, K))
-        ss = np.empty(_BLOCK)
-        in_scale = np.empty(_BLOCK)
-        acc = np.zeros((_BLOCK, Q, N))
+        b0 = blk * BLOCK
+        nb = min(BLOCK, B - b0)
+        xq = np.empty((BLOCK, K))
+        ss = np.empty(BLOCK)
+        in_scale = np.empty(BLOCK)
+        acc = np.zeros((BLOCK, Q, N))
         var = np.empty((Q, N))
         tmp = np.empty(K)
         for j in range(nb):
@@ -222,6 +222,11 @@ def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
         for j in range(nb):
             _variance(xq[j], ss[j], S2, s2c, cfg, var, tmp)
             _convert(acc[j], var, cfg, key, op0 + b0 + j, in_scale[j], Y[b0 + j])
+
+
+#: :func:`read_batch` compiled without threads, for batches of one block: a parallel region
+#: costs more than such a read and stalls whenever another process holds a core
+read_batch_serial = jit(read_batch.py_func)
 
 
 def read_shape(planes: int, rows: int, cols: int, digital: bool, transpose: bool):

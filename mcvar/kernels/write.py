@@ -61,7 +61,7 @@ UpdateConfig = namedtuple("UpdateConfig", [
 ])
 
 
-@jit
+@jit(inline="always")
 def step_response(model, up, G, D, c, a_up, a_down):
     """Deterministic conductance change [S] of one pulse (signed) for the step models.
 
@@ -96,7 +96,7 @@ def _row_bits(values, prob_scale, bl, key, op, elem0, out):
         out[i] = bits
 
 
-@jit
+@jit(inline="always")
 def _popcount(v):
     n = 0
     while v:
@@ -105,7 +105,7 @@ def _popcount(v):
     return n
 
 
-@jit
+@jit(inline="always")
 def _pulse_count(cfg, rule, xi, dj, size, u, rbits, cbits, i, j):
     """Number of pulses (real for 'continuous') for cell (i, j).
 
@@ -153,7 +153,7 @@ def _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, dev, up, k, g, g_lo, g
     return g
 
 
-@jit
+@jit(inline="always")
 def _step_cell(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, aggregate, key, op, cell):
     """``k`` pulses of a step-model cell, one by one or aggregated; new G [S]."""
     if aggregate:
@@ -170,7 +170,7 @@ def _step_cell(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, aggregate, ke
     return g
 
 
-@jit
+@jit(inline="always")
 def _write_noise_sd(cfg, g, g_before):
     """Std [S] of CrossSim's per-update write noise after a change ``g - g_before``."""
     sd = cfg.write_noise * math.sqrt(abs(g - g_before) * cfg.g_range)
