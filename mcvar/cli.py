@@ -227,6 +227,47 @@ def plot(result, output):
     click.echo(f"wrote {output}", err=True)
 
 
+@main.command()
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True,
+              help="Directory of the report (report.md, figures/, results/*.nc).")
+@click.option("--quick", is_flag=True, help="Every training scenario at a tiny size (a minute "
+                                            "or two): checks the pipeline, measures nothing.")
+@click.option("--trials", type=click.IntRange(min=1), help="Trials per sweep point of every "
+                                                           "training scenario.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every training scenario.")
+@click.option("--train-examples", type=click.IntRange(min=0),
+              help="Training examples per epoch of every training scenario (0: all).")
+@click.option("--scheduler", metavar="ADDRESS|FILE.json|synchronous",
+              help="A running dask scheduler, or 'synchronous' (in this process).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes of the local cluster (default: one per core).")
+@click.option("--fresh", is_flag=True, help="Discard the pieces of an earlier run.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@_input_errors
+def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh, quiet):
+    """Reproduce the reference study (Marinella et al. 2018) and write a report.
+
+    Runs scenarios/study_*.toml (cost of three designs; digits and file-types accuracy of
+    measured devices and periodic carry; read noise, write noise, nonlinearity and d2d
+    sweeps) and writes OUT/report.md with the study's numbers next to ours, 95% confidence
+    intervals, thresholds and figures. Default sizes: about 30 minutes on 2 cores.
+    Rerunning resumes.
+    """
+    from .execute import RunError
+    from .study import reproduce_study
+
+    try:
+        reproduce_study(out, quick=quick, trials=trials, epochs=epochs,
+                        train_examples=train_examples, scheduler=scheduler, workers=workers,
+                        fresh=fresh, progress=not quiet, log=lambda s: click.echo(s, err=True))
+    except RunError as err:
+        raise click.ClickException(str(err)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished tasks are kept; run the same command again to "
+                   "resume", err=True)
+        sys.exit(130)
+
+
 # -------------------------------------------------------------------- summary table
 
 def summary_rows(ds) -> tuple[list[str], list[list[str]]]:

@@ -50,6 +50,11 @@ def _rows(ds: xr.Dataset):
 def reproduction(tech: Technology | None = None) -> list[dict]:
     """Rows ``{quantity, unit, study, mcvar, ratio, tolerance}`` comparing the model with the
     study (``ratio = mcvar / study``; the issue's ``tolerance`` on ``|ratio - 1|``)."""
-    ds = kernel_costs(tech)
+    return compare(kernel_costs(tech))
+
+
+def compare(ds: xr.Dataset) -> list[dict]:
+    """The rows of :func:`reproduction` from a cost result ``ds`` of one tile (the output of
+    :func:`kernel_costs`, or one sweep point of a scenario's cost result)."""
     return [dict(quantity=q, unit=u, study=s, mcvar=m, ratio=m / s, tolerance=tol)
             for q, u, s, m, tol in _rows(ds)]
