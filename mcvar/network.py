@@ -98,11 +98,23 @@ class CrossbarNetwork:
         self.multiplicative = device.read_noise_model == "multiplicative"
 
     def _calibrate(self, weights, X):
-        """ADC full scales from the initial network's activations and errors on ``X``."""
+        """ADC full scales from the initial network's activations and errors on ``X``.
+
+        Only the full-scale digit of a block holds weights at the start; its lower carry
+        digits (the same devices and converters, their significance applied after the ADC)
+        get its full scales, not the near-zero ones of their empty arrays.
+        """
         acts, deltas = _initial_signals(weights, X)
-        for t, b in zip(self.tiles, self.blocks):
-            t.calibrate_adc(acts[b.layer][:, b.row0:b.row0 + b.rows])
-            t.calibrate_adc(deltas[b.layer][:, b.col0:b.col0 + b.cols], transpose=True)
+        top = len(self.sig) - 1
+        for i, (t, b) in enumerate(zip(self.tiles, self.blocks)):
+            if b.digit != top:
+                continue
+            forward = t.calibrate_adc(acts[b.layer][:, b.row0:b.row0 + b.rows])
+            backward = t.calibrate_adc(deltas[b.layer][:, b.col0:b.col0 + b.cols],
+                                       transpose=True)
+            for low in self.tiles[i - top:i]:  # the block's lower digits precede it
+                low.set_adc_bound(forward)
+                low.set_adc_bound(backward, transpose=True)
 
     def _args(self):
         return (self.sizes, self.layer_start, self.r0, self.nr, self.c0, self.nc, self.digit,

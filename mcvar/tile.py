@@ -278,7 +278,13 @@ class Tile:
         if cfg.ref_column and not cfg.digital:
             currents = currents[..., :-1] - currents[..., -1:]
         bound = float(np.percentile(np.abs(currents), self.periphery.calibration_percentile))
-        self.out_bound[transpose] = max(bound, 1e-12)
+        return self.set_adc_bound(max(bound, 1e-12), transpose)
+
+    def set_adc_bound(self, bound: float, transpose: bool = False) -> float:
+        """Set the ADC full scale of one read direction to ``bound`` [I_u]; returns it."""
+        if not (np.isfinite(bound) and bound > 0):
+            raise ValueError(f"ADC bound = {bound!r}: allowed range (0, inf) [I_u]")
+        self.out_bound[transpose] = float(bound)
         self._cache.pop(transpose, None)
         return self.out_bound[transpose]
 

@@ -185,6 +185,35 @@ def test_ideal_crossbar_weights_equal_float64_sgd(training, spec):
                    if b.digit == d)
 
 
+def test_carry_digits_share_the_calibrated_adc_range_and_read_their_weights():
+    """With a calibrated ADC, the lower carry digits (empty at calibration) get the ADC full
+    scales of their block's full-scale digit, so once they hold weight the network reads it:
+    after an epoch of carry-verify training (10-bit converters) a low digit's read matches its
+    weights (before the fix its ADC range was ~0 and every read clipped to 0), and the
+    crossbar's test accuracy equals the float64 network's with the same weights to 2 points."""
+    x_tr, y_tr, x_te, y_te = digits_data(test_examples=500)
+    training = SMALL.replace(carry_digits=3, carry_base=2.0, carry_threshold=0.1, carry_every=3)
+    spec = TileSpec(rows=40, cols=20, weight_bound=8.0)
+    sizes = network_sizes(training, 64, 10)
+    w0 = initial_weights(sizes, SEED, 0, spec.weight_bound)
+    periphery = Periphery(dac_bits=10, adc_bits=10, out_bound="calibrated")
+    net = CrossbarNetwork(training, spec, IDEAL, periphery, EXACT_PULSES, sizes, w0,
+                          seed=SEED, trial=0, calibration=x_tr[:200])
+    for i, b in enumerate(net.blocks):
+        top = net.tiles[i + 2 - b.digit]
+        for transpose in (False, True):
+            assert net.tiles[i].out_bound[transpose] == top.out_bound[transpose] > 1e-6
+    order = example_orders(len(y_tr), training.train_examples, 1, SEED, 0)
+    net.train_epoch(x_tr, y_tr, order[0], training.lr, 0)
+    inputs = np.concatenate([x_te, np.ones((len(x_te), 1))], axis=1)
+    for t, b in zip(net.tiles, net.blocks):
+        if b.layer == 0 and b.digit == 0:  # the least significant digits hold weight ...
+            assert np.abs(t.weights()).max() > 0.1
+            x = inputs[:, b.row0:b.row0 + b.rows]  # ... and reads return it
+            assert relative_error(t.read(x), x @ t.weights()) < 0.1  # measured <= 0.05
+    assert abs(net.evaluate(x_te, y_te) - numpy_accuracy(net.weights(), x_te, y_te)) <= 0.02
+
+
 def test_ideal_device_reaches_float64_accuracy():
     """Issue 3: ideal devices reach the float64 baseline within 1 point on full digits, at every
     epoch (measured: identical curves, ~0.93 / 0.94)."""
