@@ -92,7 +92,8 @@ _COST_DIMS = {
     "utilisation": ("design",), "training_energy_per_example": ("design",),
     "training_time_per_example": ("design",), "inference_energy_per_example": ("design",),
     "inference_time_per_example": ("design",), "training_energy_per_epoch": ("design",),
-    "training_time_per_epoch": ("design",),
+    "training_time_per_epoch": ("design",), "carry_readout_energy_per_example": ("design",),
+    "carry_readout_time_per_example": ("design",),
 }
 VARIABLES.update({name: Variable(dims, *COST_VARIABLES[name]) for name, dims in _COST_DIMS.items()})
 

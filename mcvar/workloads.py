@@ -40,7 +40,8 @@ TILE_TECHNOLOGY = {"rows": "tile.rows", "cols": "tile.cols", "input_bits": "peri
 NETWORK_TOTALS = ("total_tiles", "utilisation", "training_energy_per_example",
                   "training_time_per_example", "inference_energy_per_example",
                   "inference_time_per_example", "training_energy_per_epoch",
-                  "training_time_per_epoch")
+                  "training_time_per_epoch", "carry_readout_energy_per_example",
+                  "carry_readout_time_per_example")
 
 
 @dataclass(frozen=True)
@@ -247,8 +248,14 @@ def run_cost(config: Configuration) -> xr.Dataset:
     ds = kernel_costs(tech, designs=config.cost.designs).drop_vars(["rows", "cols"])
     ds.attrs = {}
     if config.training is not None:
-        sizes, examples = network_shape(config.training)
-        nets = [network_costs(sizes, tech, design=d, examples_per_epoch=examples)[
+        t = config.training
+        sizes, examples = network_shape(t)
+
+        def carry(design):  # digital designs compute exactly: no carry digits there
+            analog = design == "analog_reram" and t.backend == "crossbar"
+            return dict(carry_digits=t.carry_digits if analog else 1, carry_every=t.carry_every)
+
+        nets = [network_costs(sizes, tech, design=d, examples_per_epoch=examples, **carry(d))[
                     list(NETWORK_TOTALS)].drop_vars(["rows", "cols"]) for d in config.cost.designs]
         ds = ds.merge(xr.concat(nets, dim="design"))
     return annotate(ds)

@@ -330,6 +330,38 @@ def test_network_tiles_utilisation_and_cost_against_a_hand_computation(tmp_path)
     net.to_netcdf(tmp_path / "net.nc")
 
 
+@pytest.mark.parametrize("design", ["analog_reram", "sram"])
+def test_carry_digits_multiply_reads_not_updates_and_price_the_readout(design):
+    """Periodic carry with k digits: every tile has k copies; vmm and mvm read all of them and
+    add the k outputs like partial sums, the opu updates one; the readout of the k - 1 lower
+    digits (one full-tile vmm per row, every ``carry_every`` examples) is reported apart."""
+    sizes, rows, cols, k, every = (300, 40, 10), 128, 32, 3, 10
+    t = Technology()
+    one = network_costs(sizes, design=design, tile_rows=rows, tile_cols=cols)
+    net = network_costs(sizes, design=design, tile_rows=rows, tile_cols=cols, carry_digits=k,
+                        carry_every=every)
+    tile = kernel_costs(t, designs=design, rows=rows, cols=cols).sel(design=design)
+    e_tile, t_tile = tile.kernel_energy.values, tile.kernel_latency.values
+    energy = time = readout = 0.0
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        r, c = math.ceil((n_in + 1) / rows), math.ceil(n_out / cols)
+        assert int(net.tiles[layer]) == k * r * c == k * int(one.tiles[layer])
+        fwd, bwd = (k * r - 1) * n_out, (k * c - 1) * n_in
+        energy += (k * r * c * (e_tile[0] + e_tile[1]) + r * c * e_tile[2]
+                   + fwd * (t.adc_bits + math.ceil(math.log2(k * r))) * t.adder_energy_per_bit
+                   + bwd * (t.adc_bits + math.ceil(math.log2(k * c))) * t.adder_energy_per_bit)
+        time += (t_tile.sum() + math.ceil(fwd / t.mac_units) / t.clock_frequency
+                 + math.ceil(bwd / t.mac_units) / t.clock_frequency)
+        readout += (k - 1) * (n_in + 1) * c * e_tile[0] / every
+    assert float(net.training_energy_per_example) == pytest.approx(energy, rel=1e-12)
+    assert float(net.training_time_per_example) == pytest.approx(time, rel=1e-12)
+    assert float(net.carry_readout_energy_per_example) == pytest.approx(readout, rel=1e-12)
+    assert float(net.utilisation) == pytest.approx(float(one.utilisation), rel=1e-12)
+    assert float(one.carry_readout_energy_per_example) == 0.0
+    with pytest.raises(ValueError, match="carry_digits"):
+        network_costs(sizes, carry_digits=0)
+
+
 def test_network_on_single_tiles_has_no_partial_sums_and_omits_epochs_when_not_asked():
     net = network_costs((64, 36, 10))
     assert int(net.total_tiles) == 2

@@ -15,11 +15,10 @@ from scipy import stats as sps
 
 from mcvar import workloads
 from mcvar.cli import main
-from mcvar.cost import kernel_costs, network_costs
+from mcvar.cost import network_costs
 from mcvar.cost.reference import compare
 from mcvar.study import reproduce_study
-from mcvar.study.analysis import (DROP, carry_energy, crossing, paired_drop, pareto_front,
-                                  tolerance)
+from mcvar.study.analysis import DROP, crossing, paired_drop, pareto_front, tolerance
 from mcvar.study.plan import PARTS, QUICK, WALL_TIMES, estimate_seconds, study_scenarios
 from mcvar.study.report import FIGURES, HEADINGS
 
@@ -76,31 +75,28 @@ def test_pareto_front_keeps_only_undominated_points():
     assert pareto_front(energy, accuracy).tolist() == [False, True, True, False, True]
 
 
-@pytest.fixture(scope="module")
-def digits_scenario():
-    return study_scenarios()["digits"]
-
-
-def test_carry_energy_prices_every_digit_read_and_the_periodic_readout(digits_scenario):
-    labels = list(digits_scenario.axes[0].labels)
-    plain = digits_scenario.configurations[labels.index("TaOx")]
-    carry = digits_scenario.configurations[labels.index("TaOx + carry")]
+def test_scenario_prices_carry_digits_on_analog_reram_only():
+    """The digits scenario's cost task prices TaOx + carry's three digits (network_costs with
+    carry) on analog ReRAM, and plain TaOx like any one-device network; digital designs
+    compute exactly and get no carry digits."""
+    scenario = study_scenarios()["digits"]
+    labels = list(scenario.axes[0].labels)
+    plain = scenario.configurations[labels.index("TaOx")]
+    carry = scenario.configurations[labels.index("TaOx + carry")]
     tech = carry.cost.technology_for(carry.tile, carry.periphery)
-    net = network_costs((64, 36, 10), tech)
-    base = float(net.training_energy_per_example)
-    e = carry_energy(plain)
-    assert e.base == e.reads == e.readout == pytest.approx(base, rel=1e-12)
-    # the scenario's own cost task gives the same base energy
-    run = workloads.run_cost(plain).training_energy_per_example.sel(design="analog_reram")
-    assert float(run) == pytest.approx(base, rel=1e-12)
-    k, every = carry.training.carry_digits, carry.training.carry_every
-    reads_vmm_mvm = float(net.layer_energy.sel(kernel=["vmm", "mvm"]).sum())
-    e = carry_energy(carry)
-    assert e.reads == pytest.approx(base + (k - 1) * reads_vmm_mvm, rel=1e-12)
-    vmm = float(kernel_costs(tech, designs=("analog_reram",)).kernel_energy.sel(
-        design="analog_reram", kernel="vmm"))
-    rows = (64 + 1) + (36 + 1)  # one column tile per layer on 1024 x 1024 tiles
-    assert e.readout == pytest.approx(e.reads + (k - 1) * rows * vmm / every, rel=1e-12)
+    t = carry.training
+    for config, digits in ((plain, 1), (carry, t.carry_digits)):
+        run = workloads.run_cost(config)
+        for design in ("analog_reram", "digital_reram"):
+            k = digits if design == "analog_reram" else 1
+            want = network_costs((64, 36, 10), tech, design=design, carry_digits=k,
+                                 carry_every=t.carry_every)
+            for name in ("training_energy_per_example", "carry_readout_energy_per_example",
+                         "total_tiles"):
+                assert float(run[name].sel(design=design)) == pytest.approx(float(want[name]),
+                                                                            rel=1e-12)
+    cost = workloads.run_cost(carry).sel(design="analog_reram")
+    assert float(cost.carry_readout_energy_per_example) > 0 and int(cost.total_tiles) == 6
 
 
 # ----------------------------------------------------------------------------- sizes

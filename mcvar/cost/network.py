@@ -11,7 +11,14 @@ than a tile wastes the rest, which ``tile_utilisation`` reports. Per example:
   ``(k - 1) n_out`` additions after the vmm, likewise ``(m - 1) n_in`` after the mvm for
   ``m`` column-tiles, each of ``adc_bits + ceil(log2 k)`` bits at ``adder_energy_per_bit``,
   ``mac_units`` additions per clock cycle;
-* tiles of a layer work in parallel, layers (and the three kernels) one after another.
+* tiles of a layer work in parallel, layers (and the three kernels) one after another;
+* periodic carry with ``k = carry_digits`` (analog designs; :mod:`mcvar.network`) gives every
+  tile ``k - 1`` lower-significance copies: the vmm and mvm read all ``k`` and add their
+  outputs digitally like partial sums; the opu updates the least significant digit only.
+  Every ``carry_every`` examples the lower digits are read out exactly, priced as one
+  full-tile vmm per row read (row by row), reported apart as ``carry_readout_*`` (an upper
+  estimate, amortised per example, not in the training totals); the write-verify of carried
+  weights is not priced.
 """
 
 from __future__ import annotations
@@ -48,15 +55,19 @@ def _partial_sums(t: Technology, tiles_summed: int, outputs: int) -> tuple[float
 
 def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = "analog_reram",
                   tile_rows: int | None = None, tile_cols: int | None = None,
-                  examples_per_epoch: int | None = None) -> xr.Dataset:
+                  examples_per_epoch: int | None = None, carry_digits: int = 1,
+                  carry_every: int = 1) -> xr.Dataset:
     """Training and inference cost of an MLP ``layer_sizes = (n_0, n_1, ..., n_L)`` on tiles.
 
     Returns a Dataset over ``layer`` (``tiles``, ``tile_utilisation``, ``layer_energy`` and
     ``layer_latency`` by ``kernel`` [J, s], ``partial_sum_energy`` [J]) with network totals
     ``total_tiles``, ``utilisation``, ``training_energy_per_example`` [J],
     ``training_time_per_example`` [s], ``inference_energy_per_example`` [J],
-    ``inference_time_per_example`` [s] and, when ``examples_per_epoch`` is given,
-    ``training_energy_per_epoch`` [J] and ``training_time_per_epoch`` [s].
+    ``inference_time_per_example`` [s], ``carry_readout_energy_per_example`` [J],
+    ``carry_readout_time_per_example`` [s] (zero without carry) and, when
+    ``examples_per_epoch`` is given, ``training_energy_per_epoch`` [J] and
+    ``training_time_per_epoch`` [s]. ``carry_digits``, ``carry_every``: periodic carry
+    (module docstring).
     """
     sizes = _check_layer_sizes(layer_sizes)
     if design not in DESIGNS:
@@ -66,23 +77,30 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
                                            or examples_per_epoch < 1):
         raise ValueError(f"examples_per_epoch: got {examples_per_epoch!r}, expected a positive "
                          "integer or None")
+    for name, value in (("carry_digits", carry_digits), ("carry_every", carry_every)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name}: got {value!r}, expected a positive integer")
     t = tile_technology(tech, tile_rows, tile_cols)
     tile = kernel_costs(t, designs=(design,)).sel(design=design)
     tile_energy = tile.kernel_energy.values  # [J] per kernel
     tile_latency = tile.kernel_latency.values  # [s] per kernel
 
     n_layers = len(sizes) - 1
+    k = int(carry_digits)
     tiles, utilisation = np.zeros(n_layers, np.int64), np.zeros(n_layers)
     sum_energy = np.zeros((n_layers, len(KERNELS)))
     sum_latency = np.zeros((n_layers, len(KERNELS)))
+    rows_read_out = 0  # rows of lower digits read at a carry
     for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         row_tiles, col_tiles = math.ceil((n_in + 1) / t.rows), math.ceil(n_out / t.cols)
-        tiles[layer] = row_tiles * col_tiles
-        utilisation[layer] = (n_in + 1) * n_out / (tiles[layer] * t.rows * t.cols)
-        sum_energy[layer, 0], sum_latency[layer, 0] = _partial_sums(t, row_tiles, n_out)
-        sum_energy[layer, 1], sum_latency[layer, 1] = _partial_sums(t, col_tiles, n_in)
+        tiles[layer] = k * row_tiles * col_tiles
+        utilisation[layer] = k * (n_in + 1) * n_out / (tiles[layer] * t.rows * t.cols)
+        sum_energy[layer, 0], sum_latency[layer, 0] = _partial_sums(t, k * row_tiles, n_out)
+        sum_energy[layer, 1], sum_latency[layer, 1] = _partial_sums(t, k * col_tiles, n_in)
+        rows_read_out += (k - 1) * (n_in + 1) * col_tiles
 
-    layer_energy = tiles[:, None] * tile_energy + sum_energy
+    reads_per_kernel = np.where(np.isin(KERNELS, ("vmm", "mvm")), 1.0, 1.0 / k)
+    layer_energy = (tiles[:, None] * reads_per_kernel) * tile_energy + sum_energy
     layer_latency = tile_latency + sum_latency
     vmm = KERNELS.index("vmm")
     ds = xr.Dataset(
@@ -91,19 +109,22 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
          "layer_latency": (("layer", "kernel"), layer_latency),
          "partial_sum_energy": (("layer", "kernel"), sum_energy),
          "total_tiles": tiles.sum(),
-         "utilisation": sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+         "utilisation": k * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
                         / (tiles.sum() * t.rows * t.cols),
          "training_energy_per_example": layer_energy.sum(),
          "training_time_per_example": layer_latency.sum(),
          "inference_energy_per_example": layer_energy[:, vmm].sum(),
-         "inference_time_per_example": layer_latency[:, vmm].sum()},
+         "inference_time_per_example": layer_latency[:, vmm].sum(),
+         "carry_readout_energy_per_example": rows_read_out * tile_energy[vmm] / carry_every,
+         "carry_readout_time_per_example": rows_read_out * tile_latency[vmm] / carry_every},
         coords={"layer": np.arange(n_layers), "kernel": list(KERNELS),
                 "n_inputs": ("layer", np.array(sizes[:-1])),
                 "n_outputs": ("layer", np.array(sizes[1:])),
                 "design": design, "rows": t.rows, "cols": t.cols},
         attrs={"title": "mcvar analytical network cost model",
                "source": "mcvar.cost.network_costs",
-               "layer_sizes": ",".join(map(str, sizes)), **t.attrs()})
+               "layer_sizes": ",".join(map(str, sizes)), "carry_digits": k,
+               "carry_every": int(carry_every), **t.attrs()})
     if examples_per_epoch is not None:
         ds["training_energy_per_epoch"] = ds.training_energy_per_example * examples_per_epoch
         ds["training_time_per_epoch"] = ds.training_time_per_example * examples_per_epoch

@@ -39,10 +39,13 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "total_tiles": ("1", "tiles holding the network"),
     "utilisation": ("1", "fraction of all tile cells holding a weight or bias"),
     "training_energy_per_example": ("J", "training energy per example (vmm + mvm + opu of "
-                                         "every layer)"),
+                                         "every layer, every carry digit read)"),
     "training_time_per_example": ("s", "training time per example"),
     "inference_energy_per_example": ("J", "inference energy per example (vmm of every layer)"),
     "inference_time_per_example": ("s", "inference time per example"),
+    "carry_readout_energy_per_example": ("J", "reading the lower carry digits out row by row "
+                                              "at each carry, per example (upper estimate)"),
+    "carry_readout_time_per_example": ("s", "time of the carry readout per example"),
     "training_energy_per_epoch": ("J", "training energy per epoch"),
     "training_time_per_epoch": ("s", "training time per epoch"),
 }

@@ -1,5 +1,5 @@
-"""The study's numbers from result Datasets: accuracy summaries, tolerance thresholds, Pareto
-fronts and the energy of periodic carry.
+"""The study's numbers from result Datasets: accuracy summaries, tolerance thresholds and Pareto
+fronts.
 
 Tolerance of a device non-ideality: with common random numbers trial ``t`` meets every swept
 value with the same weights, data order and device instance, so the loss of final test
@@ -156,42 +156,3 @@ def pareto_front(energy, accuracy) -> np.ndarray:
     better_or_equal = (e[None, :] <= e[:, None]) & (a[None, :] >= a[:, None])
     strictly = (e[None, :] < e[:, None]) | (a[None, :] > a[:, None])
     return ~np.any(better_or_equal & strictly, axis=1)
-
-
-@dataclass(frozen=True)
-class CarryEnergy:
-    """Energy per training example of a network with periodic carry [J]."""
-
-    base: float  #: one device per weight (the network_costs total)
-    reads: float  #: every carry digit read in vmm and mvm, the lowest one updated
-    readout: float  #: ``reads`` plus reading the lower digits out row by row at each carry
-
-
-def carry_energy(config, design: str = "analog_reram") -> CarryEnergy:
-    """Energy per training example of ``config``'s network (a
-    :class:`~mcvar.workloads.Configuration` with training and cost) on ``design`` [J].
-
-    With ``k = carry_digits`` every tile block holds ``k`` tiles (:mod:`mcvar.network`): the
-    reads of every example drive all ``k`` and sum them, the update goes to the least
-    significant one: ``reads = base + (k - 1) sum_layers (E_vmm + E_mvm)``. Every
-    ``carry_every`` examples the ``k - 1`` lower digits are read exactly; ``readout`` prices
-    that as one full-tile vmm per used row (row by row), amortised per example. The
-    write-verify of the weights moved is not priced (no model of it).
-    """
-    from ..cost import kernel_costs, network_costs
-    from ..workloads import network_shape
-
-    t = config.training
-    tech = config.cost.technology_for(config.tile, config.periphery)
-    sizes, _ = network_shape(t)
-    net = network_costs(sizes, tech, design=design)
-    base = float(net.training_energy_per_example)
-    k = t.carry_digits
-    if k == 1:
-        return CarryEnergy(base, base, base)
-    reads = base + (k - 1) * float(net.layer_energy.sel(kernel=["vmm", "mvm"]).sum())
-    vmm = float(kernel_costs(tech, designs=(design,)).kernel_energy.sel(design=design,
-                                                                        kernel="vmm"))
-    col_tiles = [math.ceil(n_out / tech.cols) for n_out in sizes[1:]]
-    rows_read = (k - 1) * sum((n_in + 1) * c for n_in, c in zip(sizes[:-1], col_tiles))
-    return CarryEnergy(base, reads, reads + rows_read * vmm / t.carry_every)

@@ -16,8 +16,7 @@ import numpy as np
 from ..cost import DESIGNS, KERNELS
 from ..results import si
 from . import figures, reference
-from .analysis import DROP, accuracy_summary, carry_energy, final_accuracy, pareto_front, \
-    tolerance
+from .analysis import DROP, accuracy_summary, final_accuracy, pareto_front, tolerance
 from .plan import PARTS, Sizes
 
 DESIGN_SIZE, DESIGN_BITS = "1024", 8  #: the study's design point in the cost sweep
@@ -137,20 +136,19 @@ def _pareto_points(scenario, ds, summaries) -> list[dict]:
     labels = list(scenario.axes[0].labels)
     by_label = {s.label: s for s in summaries}
     energy = ds.training_energy_per_example
+    readout = ds.carry_readout_energy_per_example
     time = ds.training_time_per_example
     points = []
     for label in labels:
         if label == "float64":
             continue
         config = scenario.configurations[labels.index(label)]
-        run = float(energy.sel({KIND: label, "design": "analog_reram"}))
-        extra = carry_energy(config)
+        at = {KIND: label, "design": "analog_reram"}
+        run = float(energy.sel(at))
         s = by_label[label]
         points.append(dict(label=f"{label} (analog ReRAM)", design="analog_reram",
-                           energy=run + extra.reads - extra.base,
-                           energy_low=run + extra.reads - extra.base,
-                           energy_high=run + extra.readout - extra.base,
-                           time=float(time.sel({KIND: label, "design": "analog_reram"})),
+                           energy=run, energy_low=run, energy_high=run + float(readout.sel(at)),
+                           time=float(time.sel(at)),
                            mean=s.mean, ci_low=s.ci_low, ci_high=s.ci_high, digital=False,
                            carry=config.training.carry_digits))
     twin = by_label["float64"]
