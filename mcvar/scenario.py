@@ -199,7 +199,7 @@ class Scenario:
                 name = axis.dim if not axis.zipped else _coord_name(key)
                 array = _coord_values(values)
                 out[name] = xr.Variable(axis.dim, array[pick],
-                                        _key_attrs(key, numeric=array.dtype.kind in "iuf"))
+                                        _key_attrs(key, numeric=array.dtype.kind in "iufb"))
         return out
 
     def tasks(self) -> list[Task]:
@@ -635,7 +635,7 @@ def _meta(cls, name) -> dict | None:
 
 
 def _key_attrs(key: str, numeric: bool) -> dict:
-    """Attributes of the coordinate of swept parameter ``key`` (units for numbers only)."""
+    """Attributes of the coordinate of swept parameter ``key`` (units for numbers and flags)."""
     parts = key.split(".")
     cls = Technology if parts[:2] == ["cost", "technology"] else SECTIONS[parts[0]]
     meta = _meta(cls, parts[-1])
