@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from mcvar import scenario as sc
 from mcvar.scenario import ScenarioError, dumps_toml, load, loads, parse_override
+from mcvar.variables import annotate
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
 
@@ -64,6 +66,24 @@ def test_cartesian_and_zipped_sweep():
     assert coords["device_read_noise"].attrs["units"] == "1"
     assert "swept parameter device.read_noise" in coords["device_read_noise"].attrs["long_name"]
     assert list(s.coords((1, 0))["device_read_noise"].values) == [0.01]
+
+
+def test_flag_sweep_coordinates_have_units_so_results_assemble():
+    text = BASE.replace('model = "soft_bounds"', 'model = "lookup"').replace(
+        "device.dw_min_std = [0.0, 0.3]", "device.read_noise = [0.0, 0.3]").replace(
+        "[sweep]\ndevice.read_noise = [0.0, 0.01, 0.02]\n", "") + """
+[pulsing]
+rule = "continuous"
+aggregate = true
+[sweep.zip.update]
+labels = ["aggregated", "calibrated"]
+pulsing.calibrated = [false, true]
+"""
+    s = loads(text, source="t.toml")
+    coords = s.coords()
+    assert coords["pulsing_calibrated"].attrs["units"] == "1"
+    assert list(coords["pulsing_calibrated"].values) == [False, True]
+    annotate(xr.Dataset(coords=coords), s.dims)  # raised KeyError for a bool coordinate
 
 
 def test_unlabelled_zip_and_tuple_values():
