@@ -118,7 +118,25 @@ def lut_aggregate(g_bins, u_points, quantiles, mu, dev, direction, G, k, u):
     variance ``k Var[dG]``: exact in distribution for k = 1 only; for other k the rule keeps the
     one-pulse shape and scales the noise like a sum of k independent pulses at fixed G.
     """
+    return _aggregate_at(g_bins, u_points, quantiles, mu, dev, direction, G, k, u,
+                         _interval(g_bins, dev, direction, G))
+
+
+@jit(inline="always")
+def lut_aggregate_calibrated(g_bins, u_points, quantiles, mu, dev, direction, G, k, u, dw,
+                             k_max):
+    """:func:`lut_aggregate` of ``k`` requested steps of ``dw`` [S]: ``k dw / |mu(G)|``
+    pulse-equivalents (``|mu|`` floored at ``1e-3 dw``, at most ``k_max``), so the expected
+    change is the requested ``k dw`` (a read-before-write calibrated update)."""
     i = _interval(g_bins, dev, direction, G)
+    m = abs(_mean_at(g_bins, mu, dev, direction, G, i))
+    k = min(k * dw / max(m, 1e-3 * dw), k_max)
+    return _aggregate_at(g_bins, u_points, quantiles, mu, dev, direction, G, k, u, i)
+
+
+@jit(inline="always")
+def _aggregate_at(g_bins, u_points, quantiles, mu, dev, direction, G, k, u, i):
+    """:func:`lut_aggregate` with the G interval ``i`` already found."""
     r = math.sqrt(k)
     return (r * _step_at(g_bins, u_points, quantiles, dev, direction, G, u, i)
             + (k - r) * _mean_at(g_bins, mu, dev, direction, G, i))

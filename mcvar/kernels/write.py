@@ -36,7 +36,7 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .lut import lut_aggregate, lut_mean, lut_step
+from .lut import lut_aggregate, lut_aggregate_calibrated, lut_step
 from .rng import normal2, uniform4
 
 RULES = ("deterministic", "stochastic", "pulse_train", "implicit", "continuous")
@@ -138,13 +138,13 @@ def _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, dev, up, k, g, g_lo, g
     """
     direction = 0 if up else 1
     if cfg.aggregate:
-        if cfg.calibrated:
-            m = abs(lut_mean(g_bins, mu, dev, direction, g))
-            k = min(k * cfg.dw_nominal / max(m, 1e-3 * cfg.dw_nominal), cfg.n_max)
-        else:
-            k = k * k_scale[dev, direction]
         u = uniform4(key, cell, op, 0)[0]
-        dg = lut_aggregate(g_bins, u_points, dg_table, mu, dev, direction, g, k, u)
+        if cfg.calibrated:
+            dg = lut_aggregate_calibrated(g_bins, u_points, dg_table, mu, dev, direction, g, k,
+                                          u, cfg.dw_nominal, cfg.n_max)
+        else:
+            dg = lut_aggregate(g_bins, u_points, dg_table, mu, dev, direction, g,
+                               k * k_scale[dev, direction], u)
         return min(max(g + scale * dg, g_lo), g_hi)
     for t in range(int(k)):
         u = uniform4(key, cell, op, t // 4)[t % 4]
