@@ -250,13 +250,12 @@ def run_cost(config: Configuration) -> xr.Dataset:
     if config.training is not None:
         t = config.training
         sizes, examples = network_shape(t)
-
-        def carry(design):  # digital designs compute exactly: no carry digits there
-            analog = design == "analog_reram" and t.backend == "crossbar"
-            return dict(carry_digits=t.carry_digits if analog else 1, carry_every=t.carry_every)
-
-        nets = [network_costs(sizes, tech, design=d, examples_per_epoch=examples, **carry(d))[
-                    list(NETWORK_TOTALS)].drop_vars(["rows", "cols"]) for d in config.cost.designs]
+        # carry digits are analog tiles; digital designs (and the float64 twin) compute exactly
+        digits = t.carry_digits if t.backend == "crossbar" else 1
+        nets = [network_costs(sizes, tech, design=d, examples_per_epoch=examples,
+                              carry_digits=digits if d == "analog_reram" else 1,
+                              carry_every=t.carry_every)[list(NETWORK_TOTALS)].drop_vars(
+                    ["rows", "cols"]) for d in config.cost.designs]
         ds = ds.merge(xr.concat(nets, dim="design"))
     return annotate(ds)
 

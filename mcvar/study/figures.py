@@ -256,7 +256,7 @@ def pareto(panels: list[dict], path) -> None:
     """Energy per training example against final accuracy per configuration.
 
     ``panels``: dicts with ``title`` and ``points``: list of dicts ``label``, ``energy``,
-    ``energy_low``, ``energy_high`` [J], ``mean``, ``ci_low``, ``ci_high`` [1], ``digital``
+    ``energy_high`` (error bar's upper end) [J], ``mean``, ``ci_low``, ``ci_high`` [1], ``digital``
     (bool: a digital baseline) and ``front`` (bool: on the Pareto front).
     """
     plt = _pyplot()
@@ -269,7 +269,7 @@ def pareto(panels: list[dict], path) -> None:
                     color="0.5", lw=1, ls="--", label="Pareto front")
         spread = _spread([p["energy"] for p in points])
         for i, (p, shift) in enumerate(zip(points, spread)):
-            xerr = [[p["energy"] - p["energy_low"]], [p["energy_high"] - p["energy"]]]
+            xerr = [[0.0], [p["energy_high"] - p["energy"]]]
             yerr = [[p["mean"] - p["ci_low"]], [p["ci_high"] - p["mean"]]] \
                 if np.isfinite(p["ci_low"]) else None
             ax.errorbar([p["energy"] * shift], [p["mean"]], xerr=xerr, yerr=yerr,

@@ -142,23 +142,21 @@ def _pareto_points(scenario, ds, summaries) -> list[dict]:
     for label in labels:
         if label == "float64":
             continue
-        config = scenario.configurations[labels.index(label)]
         at = {KIND: label, "design": "analog_reram"}
         run = float(energy.sel(at))
         s = by_label[label]
         points.append(dict(label=f"{label} (analog ReRAM)", design="analog_reram",
-                           energy=run, energy_low=run, energy_high=run + float(readout.sel(at)),
+                           energy=run, energy_high=run + float(readout.sel(at)),
                            time=float(time.sel(at)),
-                           mean=s.mean, ci_low=s.ci_low, ci_high=s.ci_high, digital=False,
-                           carry=config.training.carry_digits))
+                           mean=s.mean, ci_low=s.ci_low, ci_high=s.ci_high, digital=False))
     twin = by_label["float64"]
     for design in DESIGNS[1:]:
         e = float(energy.sel({KIND: "float64", "design": design}))
         points.append(dict(label=f"{DESIGN_NAMES[design]} (float64 accuracy)", design=design,
-                           energy=e, energy_low=e, energy_high=e,
+                           energy=e, energy_high=e,
                            time=float(time.sel({KIND: "float64", "design": design})),
                            mean=twin.mean, ci_low=twin.ci_low, ci_high=twin.ci_high,
-                           digital=True, carry=1))
+                           digital=True))
     front = pareto_front([p["energy"] for p in points], [p["mean"] for p in points])
     for p, f in zip(points, front):
         p["front"] = bool(f)
@@ -448,8 +446,8 @@ device table or its noise: every analog configuration costs the same per example
 periodic carry, whose 3 digits triple the tiles that are read in every vmm and mvm (the update
 touches the lowest digit only); its error bar runs to the cost of also reading the two lower
 digits out row by row at every carry (every 10 examples); write-verify of the carried weights
-and the read before each calibrated write are not priced. The digital baselines (digital ReRAM, SRAM) compute exactly, so they are placed
-at the float64 twin's accuracy. The network's layers are mapped onto 1024 x 1024 tiles, so
+and the read before each calibrated write are not priced. The digital baselines (digital
+ReRAM, SRAM) compute exactly, so they are placed at the float64 twin's accuracy. The network's layers are mapped onto 1024 x 1024 tiles, so
 small networks pay for the whole tile (utilisation is low)."""]
     for key, title in DATASETS.items():
         rows = [[p["label"], si(p["energy"], "J")
