@@ -53,6 +53,38 @@ def test_normal_element_addressing():
     assert np.array_equal(rng.normals(KEY, (3, 4), 4).ravel()[:11], z)
 
 
+@pytest.mark.parametrize("draw", [0, 1, 5])
+def test_vectorised_words_reproduce_normal2_and_uniform4(draw):
+    """normal_words / gather_words + normal_of (and uniform_of for draw 0) give exactly the
+    numbers of normal2 / uniform4, ziggurat rejections included (3000 pairs: ~70 of them)."""
+    key, op, n = np.uint64(KEY), 9, 3000
+    w0, w1 = np.empty(n, np.uint64), np.empty(n, np.uint64)
+    rng.normal_words(key, 11, n, op, draw, w0, w1)
+    got = [(rng.normal_of(w0[p], 0, key, 11 + p, op, draw),
+            rng.normal_of(w1[p], 1, key, 11 + p, op, draw)) for p in range(n)]
+    assert got == [tuple(rng.normal2(key, 11 + p, op, draw)) for p in range(n)]
+
+    offsets = np.sort(np.random.default_rng(3).choice(10 * n, 500, replace=False))
+    g0, g1 = np.empty(500, np.uint64), np.empty(500, np.uint64)
+    rng.gather_words(key, 7, offsets, 500, op, draw, g0, g1)
+    a0, a1 = np.empty(10 * n + 7, np.uint64), np.empty(10 * n + 7, np.uint64)
+    rng.normal_words(key, 0, 10 * n + 7, op, draw, a0, a1)
+    assert np.array_equal(g0, a0[7 + offsets]) and np.array_equal(g1, a1[7 + offsets])
+    if draw == 0:  # draw-0 words are also the uniform4 block of the element
+        for m in range(0, 500, 37):
+            want = rng.uniform4(key, 7 + offsets[m], op, 0)
+            assert tuple(rng.uniform_of(g0[m], g1[m], lane) for lane in range(4)) == want
+
+
+def test_fill_uniform_at_matches_uniform4():
+    out = np.empty(24)
+    rng.fill_uniform_at(np.uint64(KEY), 5, 3, out)
+    want = [rng.uniform4(np.uint64(KEY), 5 + q, 3, 0)[lane] for q in range(6) for lane in range(4)]
+    assert out.tolist() == want
+    assert rng.normal_at(np.uint64(KEY), 4, 3, 2, 1) == rng.normal2(np.uint64(KEY), 4, 3, 2)[1]
+    assert rng.uniform_at(np.uint64(KEY), 4, 3, 2, 3) == rng.uniform4(np.uint64(KEY), 4, 3, 2)[3]
+
+
 def test_uniform_distribution():
     """U(0, 1): open interval, moments within 5 standard errors, KS p > 0.01 (n = 2e5)."""
     n = 200_000

@@ -27,7 +27,7 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .rng import normal2
+from .rng import normal2, normal_of, normal_words
 
 ReadConfig = namedtuple("ReadConfig", [
     "inp_bound",  # float: input full scale x_max
@@ -114,21 +114,23 @@ def _noise_sd(var, q, n, N, cfg, on2):
 
 
 @jit
-def _convert(acc, var, cfg, key, op, in_scale, y):
+def _convert(acc, var, cfg, key, op, in_scale, y, w0, w1):
     """Add noise to the accumulated outputs (Q, N), convert, combine into ``y`` (N_out,).
 
-    ``in_scale``: the noise-management factor of this vector's inputs (1 without).
+    ``in_scale``: the noise-management factor of this vector's inputs (1 without);
+    ``w0``, ``w1``: scratch (>= (Q N + 1) // 2,) uint64 for the noise's random words.
     """
     Q, N = acc.shape
     on2 = cfg.out_noise * cfg.out_noise
     if cfg.noise_mode != NOISE_NONE or cfg.out_noise > 0.0:
-        for p in range((Q * N + 1) // 2):  # one normal per output, element e = q*N + n
-            z0, z1 = normal2(key, p, op, 0)
-            e = 2 * p
-            acc[e // N, e % N] += _noise_sd(var, e // N, e % N, N, cfg, on2) * z0
-            e += 1
-            if e < Q * N:
-                acc[e // N, e % N] += _noise_sd(var, e // N, e % N, N, cfg, on2) * z1
+        # one normal per output: element e = q*N + n is normal e % 2 of pair e // 2
+        normal_words(key, 0, (Q * N + 1) // 2, op, 0, w0, w1)
+        for q in range(Q):
+            for n in range(N):
+                e = q * N + n
+                p = e >> 1
+                z = normal_of(w1[p] if e & 1 else w0[p], e & 1, key, p, op, 0)
+                acc[q, n] += _noise_sd(var, q, n, N, cfg, on2) * z
     n_out = y.shape[0]
     ob, al, scale = cfg.out_bound, cfg.adc_levels, cfg.out_scale * in_scale
     if cfg.ref_column:
@@ -174,11 +176,13 @@ def read_one(x, M, S2, s2c, cfg, key, op, y):
     tmp = np.empty(K)
     acc = np.zeros((Q, N))
     var = np.empty((Q, N))
+    w0 = np.empty((Q * N + 1) // 2, np.uint64)
+    w1 = np.empty_like(w0)
     ss, in_scale = _dac(x, cfg, xq)
     for q in range(Q):
         _accumulate(xq, M[q], acc[q])
     _variance(xq, ss, S2, s2c, cfg, var, tmp)
-    _convert(acc, var, cfg, key, op, in_scale, y)
+    _convert(acc, var, cfg, key, op, in_scale, y, w0, w1)
 
 
 @jit(parallel=True)
@@ -200,6 +204,8 @@ def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
         acc = np.zeros((BLOCK, Q, N))
         var = np.empty((Q, N))
         tmp = np.empty(K)
+        w0 = np.empty((Q * N + 1) // 2, np.uint64)
+        w1 = np.empty_like(w0)
         for j in range(nb):
             ss[j], in_scale[j] = _dac(X[b0 + j], cfg, xq[j])
         k4 = K - K % 4
@@ -221,7 +227,7 @@ def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
                         a[n] = a[n] + v * m[n]
         for j in range(nb):
             _variance(xq[j], ss[j], S2, s2c, cfg, var, tmp)
-            _convert(acc[j], var, cfg, key, op0 + b0 + j, in_scale[j], Y[b0 + j])
+            _convert(acc[j], var, cfg, key, op0 + b0 + j, in_scale[j], Y[b0 + j], w0, w1)
 
 
 #: :func:`read_batch` compiled without threads, for batches of one block: a parallel region

@@ -192,25 +192,92 @@ def normal2(key, elem, op, draw):
 
 
 @jit
+def normal_at(key, elem, op, draw, lane):
+    """``normal2(key, elem, op, draw)[lane]`` as a call (keeps rare paths out of hot loops)."""
+    return normal2(key, elem, op, draw)[lane]
+
+
+@jit
+def uniform_at(key, elem, op, draw, lane):
+    """``uniform4(key, elem, op, draw)[lane]`` as a call (keeps rare paths out of hot loops)."""
+    return uniform4(key, elem, op, draw)[lane]
+
+
+@jit
+def normal_words(key, elem0, n, op, draw, w0, w1):
+    """Raw words of ``normal2(key, elem0 + p, op, draw)`` for ``p < n`` into ``w0[p]``, ``w1[p]``.
+
+    One branch-free pass that the compiler vectorises (Philox blocks cost about 3 ns each
+    here instead of 12 ns one at a time); :func:`normal_of` turns a word into its normal,
+    bitwise equal to :func:`normal2`'s.
+    """
+    d = np.uint32(draw) << np.uint32(8)
+    for p in range(n):
+        a, b, c, e = random4(key, elem0 + p, op, d)
+        w0[p] = _join(a, b)
+        w1[p] = _join(c, e)
+
+
+@jit
+def gather_words(key, base, offsets, n, op, draw, w0, w1):
+    """:func:`normal_words` for elements ``base + offsets[m]``, ``m < n`` (draw 0 words are
+    also those of ``uniform4(key, elem, op, 0)``, see :func:`uniform_of`); vectorised."""
+    d = np.uint32(draw) << np.uint32(8)
+    for m in range(n):
+        a, b, c, e = random4(key, base + offsets[m], op, d)
+        w0[m] = _join(a, b)
+        w1[m] = _join(c, e)
+
+
+@jit(inline="always")
+def uniform_of(w0, w1, lane):
+    """Uniform ``lane`` (0..3) of ``uniform4(key, elem, op, 0)`` from its draw-0 words."""
+    word = w0 if lane < 2 else w1
+    half = word >> _S32 if lane % 2 == 0 else word & _LO32
+    return (np.float64(half) + 0.5) * _U32
+
+
+@jit(inline="always")
+def normal_of(word, lane, key, elem, op, draw):
+    """Normal ``lane`` (0 or 1) of ``normal2(key, elem, op, draw)`` from its raw ``word``."""
+    return _ziggurat(word, key, elem, op, np.uint32(draw) * np.uint32(2) + np.uint32(lane))
+
+
+@jit
 def fill_normal(key, op, out):
     """``out[e]`` = normal number ``e`` of operation ``op`` (element pairs ``e // 2``)."""
     n = out.size
-    for p in range(n // 2):
-        out[2 * p], out[2 * p + 1] = normal2(key, p, op, 0)
-    if n % 2:
-        out[n - 1] = normal2(key, n // 2, op, 0)[0]
+    pairs = (n + 1) // 2
+    w0 = np.empty(pairs, np.uint64)
+    w1 = np.empty(pairs, np.uint64)
+    normal_words(key, 0, pairs, op, 0, w0, w1)
+    for e in range(n):
+        p = e >> 1
+        out[e] = normal_of(w1[p] if e & 1 else w0[p], e & 1, key, p, op, 0)
+
+
+@jit
+def fill_uniform_at(key, elem0, op, out):
+    """``out[4 q + lane]`` = ``uniform4(key, elem0 + q, op, 0)[lane]``; ``out.size`` a multiple
+    of 4 (one branch-free pass, vectorised)."""
+    for q in range(out.size // 4):
+        u0, u1, u2, u3 = uniform4(key, elem0 + q, op, 0)
+        out[4 * q] = u0
+        out[4 * q + 1] = u1
+        out[4 * q + 2] = u2
+        out[4 * q + 3] = u3
 
 
 @jit
 def fill_uniform(key, op, out):
     """``out[e]`` = U(0, 1) number ``e`` of operation ``op`` (element quads ``e // 4``)."""
     n = out.size
-    for q in range((n + 3) // 4):
-        u = uniform4(key, q, op, 0)
-        for lane in range(4):
-            e = 4 * q + lane
-            if e < n:
-                out[e] = u[lane]
+    whole = n - n % 4
+    fill_uniform_at(key, 0, op, out[:whole])
+    if whole < n:
+        u = uniform4(key, whole // 4, op, 0)
+        for e in range(whole, n):
+            out[e] = u[e - whole]
 
 
 def normals(key: int, shape, op: int = 0) -> np.ndarray:
