@@ -15,8 +15,8 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .rng import normal2, uniform4
-from .write import _row_bits, _update_rows
+from .rng import normal_of, normal_words, uniform4
+from .write import _row_bits, _update_rows, row_scratch
 
 # indices of the running sums in ``stats``
 N, SUM, SUM2, REQ2, ACH_REQ, ACH2, MAXABS = range(7)
@@ -31,14 +31,14 @@ def synthetic_x(key, op, i):
 
 
 @jit
-def synthetic_d(key, op, d, d_std):
-    """Column errors ``d`` ~ N(0, d_std^2) of update ``op`` into ``d`` (C,)."""
+def synthetic_d(key, op, d, d_std, w0, w1):
+    """Column errors ``d`` ~ N(0, d_std^2) of update ``op`` into ``d`` (C,); ``d[j]`` is normal
+    ``j % 2`` of ``normal2(key, j // 2, op, 1)``. ``w0``, ``w1``: scratch (>= (C + 1) // 2,)."""
     C = d.shape[0]
-    for q in range((C + 1) // 2):
-        z = normal2(key, q, op, 1)
-        d[2 * q] = d_std * z[0]
-        if 2 * q + 1 < C:
-            d[2 * q + 1] = d_std * z[1]
+    normal_words(key, 0, (C + 1) // 2, op, 1, w0, w1)
+    for j in range(C):
+        q = j >> 1
+        d[j] = d_std * normal_of(w1[q] if j & 1 else w0[q], j & 1, key, q, op, 1)
 
 
 @jit(parallel=True)
@@ -70,6 +70,9 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
         rbits = np.zeros(R, np.uint64)
         cbits = np.zeros(C, np.uint64)
         before = np.empty((P, r1 - r0, C))
+        fscr, pulsed, wscr = row_scratch(P, C)
+        w0 = np.empty((C + 1) // 2, np.uint64)
+        w1 = np.empty_like(w0)
         h = block_hist[blk]
         amp = math.sqrt(cfg.pulses_per_unit / cfg.bl)
         total = total2 = req2 = cross = ach2 = maxabs = 0.0
@@ -77,14 +80,15 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
             op = op0 + u
             for i in range(r0, r1):
                 x[i] = synthetic_x(input_key, op, i)
-            synthetic_d(input_key, op, d, d_std)
+            synthetic_d(input_key, op, d, d_std, w0, w1)
             if train:
                 _row_bits(x[r0:r1], amp, cfg.bl, keys[0], op, r0, rbits[r0:r1])
                 _row_bits(d, amp, cfg.bl, keys[0], op, R, cbits)
             before[...] = G[:, r0:r1]
             _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down,
                          a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d,
-                         np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts)
+                         np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts, fscr,
+                         pulsed, wscr)
             for i in range(r0, r1):
                 lx = lr * x[i]
                 for j in range(C):

@@ -37,8 +37,10 @@ from numba import prange
 
 from ..accelerate import jit
 from .lut import lut_aggregate, lut_aggregate_calibrated, lut_step
-from .rng import normal2, uniform4
+from .rng import (fill_uniform_at, gather_words, normal_at, normal_of, uniform4, uniform_at,
+                  uniform_of)
 
+ROW_BLOCK = 8  #: rows per parallel task of update_rank1 (rows are independent)
 RULES = ("deterministic", "stochastic", "pulse_train", "implicit", "continuous")
 RULE_CODE = {name: code for code, name in enumerate(RULES)}
 (LINEAR, LINEAR_STEP, SOFT_BOUNDS, EXPONENTIAL, CROSSSIM_ASYM, CROSSSIM_SYM, LOOKUP) = range(7)
@@ -106,31 +108,41 @@ def _popcount(v):
 
 
 @jit(inline="always")
-def _pulse_count(cfg, rule, xi, dj, size, u, rbits, cbits, i, j):
-    """Number of pulses (real for 'continuous') for cell (i, j).
+def _row_pulses(cfg, rule, xi, d, size, u, rbits, cbits, i, k_row):
+    """Pulse counts ``k_row`` (C,) of row ``i`` (real for 'continuous'); zero for a zero request.
 
-    ``size``: magnitude of the requested change per unit learning rate (|x_i d_j| for a
-    rank-1 update); ``u``: the cell's rounding uniform.
+    ``size`` (C,): magnitude of each cell's requested change per unit learning rate
+    (|x_i d_j| for a rank-1 update); ``u`` (>= C,): the row's rounding uniforms. One
+    branch-free loop per rule, so the compiler vectorises it.
     """
+    c, n_max = cfg.pulses_per_unit, cfg.n_max
     if rule == 2:
-        return float(_popcount(rbits[i] & cbits[j]))
-    v = cfg.pulses_per_unit * size
-    if rule == 0:
-        return min(np.rint(v), cfg.n_max)
-    if rule == 1:
-        fl = math.floor(v)
-        return min(fl + 1.0 if u < v - fl else fl, cfg.n_max)
-    if rule == 3:
-        a = math.sqrt(cfg.pulses_per_unit / cfg.bl)
-        return float(np.rint(cfg.bl * min(abs(dj) * a, 1.0) * min(abs(xi) * a, 1.0)))
-    return min(v, cfg.n_max)
+        for j in range(k_row.shape[0]):
+            k_row[j] = float(_popcount(rbits[i] & cbits[j]))
+    elif rule == 3:
+        a = math.sqrt(c / cfg.bl)
+        xa = min(abs(xi) * a, 1.0)
+        for j in range(k_row.shape[0]):
+            k_row[j] = float(np.rint(cfg.bl * min(abs(d[j]) * a, 1.0) * xa))
+    elif rule == 0:
+        for j in range(k_row.shape[0]):
+            k_row[j] = min(np.rint(c * size[j]), n_max)
+    elif rule == 1:
+        for j in range(k_row.shape[0]):
+            v = c * size[j]
+            fl = math.floor(v)
+            k_row[j] = min(fl + 1.0 if u[j] < v - fl else fl, n_max)
+    else:
+        for j in range(k_row.shape[0]):
+            k_row[j] = min(c * size[j], n_max)
 
 
 @jit(inline="always")
 def _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, dev, up, k, g, g_lo, g_hi, scale,
-                 cfg, key, op, cell):
+                 cfg, key, op, cell, w0, w1):
     """``k`` pulses (or CrossSim's aggregated step) of a lookup-table cell; new G [S].
 
+    ``w0``, ``w1``: the cell's draw-0 random words (its first four uniforms).
     Aggregated: ``k`` nominal pulses become ``k_s = k * k_scale[dev, s]`` steps of the
     device's own window average in direction s (CrossSim's ``k = dw / ave_s``), or with
     ``cfg.calibrated`` ``k dw_nominal / |mu_s(G)|``: the mean step at the present G, so the
@@ -138,7 +150,7 @@ def _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, dev, up, k, g, g_lo, g
     """
     direction = 0 if up else 1
     if cfg.aggregate:
-        u = uniform4(key, cell, op, 0)[0]
+        u = uniform_of(w0, w1, 0)
         if cfg.calibrated:
             dg = lut_aggregate_calibrated(g_bins, u_points, dg_table, mu, dev, direction, g, k,
                                           u, cfg.dw_nominal, cfg.n_max)
@@ -147,25 +159,33 @@ def _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, dev, up, k, g, g_lo, g
                                k * k_scale[dev, direction], u)
         return min(max(g + scale * dg, g_lo), g_hi)
     for t in range(int(k)):
-        u = uniform4(key, cell, op, t // 4)[t % 4]
+        u = uniform_of(w0, w1, t) if t < 4 else uniform_at(key, cell, op, t // 4, t % 4)
         dg = lut_step(g_bins, u_points, dg_table, dev, direction, g, u)
         g = min(max(g + scale * dg, g_lo), g_hi)
     return g
 
 
 @jit(inline="always")
-def _step_cell(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, aggregate, key, op, cell):
-    """``k`` pulses of a step-model cell, one by one or aggregated; new G [S]."""
+def _step_cell(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, aggregate, key, op, cell,
+               w0, w1):
+    """``k`` pulses of a step-model cell, one by one or aggregated; new G [S].
+
+    ``w0``, ``w1``: the cell's draw-0 random words (the normals of its first two pulses).
+    """
     if aggregate:
         dg1 = step_response(model, up, g, D, c, a_up, a_down)
         dg = k * dg1
         if s > 0.0:
-            dg += math.sqrt(k) * dg1 * s * normal2(key, cell, op, 0)[0]
+            dg += math.sqrt(k) * dg1 * s * normal_of(w0, 0, key, cell, op, 0)
         return min(max(g + dg, g_lo), g_hi)
     for t in range(int(k)):
         dg = step_response(model, up, g, D, c, a_up, a_down)
         if s > 0.0:
-            dg *= 1.0 + s * normal2(key, cell, op, t // 2)[t % 2]
+            if t < 2:
+                z = normal_of(w0 if t == 0 else w1, t, key, cell, op, 0)
+            else:
+                z = normal_at(key, cell, op, t // 2, t % 2)
+            dg *= 1.0 + s * z
         g = min(max(g + dg, g_lo), g_hi)
     return g
 
@@ -182,39 +202,62 @@ def _write_noise_sd(cfg, g, g_before):
 
 
 @jit
+def row_scratch(P, C):
+    """Work arrays of :func:`_update_rows` for ``P`` planes of ``C`` columns (reusable):
+    float rows (size, pulses, rounding uniforms), pulsed columns, random words."""
+    fscr = np.empty((3, 4 * ((C + 3) // 4)))
+    return fscr, np.empty(C, np.int64), np.empty((4 * P, C), np.uint64)
+
+
+@jit
 def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
                  a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d, req, cfg,
-                 keys, op, rbits, cbits, row_counts):
+                 keys, op, rbits, cbits, row_counts, fscr, pulsed, wscr):
     """Update rows ``r0 .. r1-1``; pulses applied per row into ``row_counts`` (R, 2).
+
+    ``fscr``, ``pulsed``, ``wscr``: work arrays from :func:`row_scratch`.
 
     The requested change of cell (i, j) per unit learning rate is ``x_i d_j`` (rank-1), or
     ``req[i, j]`` when ``req`` is not empty (per-cell programming: bit-stream rules then
     fall back to stochastic rounding).
 
+    Per row: the pulse counts first, listing the pulsed columns; then the draw-0 random
+    words of every pulsed cell in one vectorised pass per plane and stream
+    (:func:`gather_words`, the same numbers as drawing them one by one); then the pulses.
     Arrays come as separate arguments (no tuple unpacking in the loop: that would cost
     reference counting per cell).
     """
     P, R, C = G.shape
     model, aggregate, s = cfg.model, cfg.aggregate, cfg.dw_min_std
     noisy_write = cfg.write_noise > 0.0 or cfg.write_offset_std > 0.0
+    pulse_words = model == LOOKUP or s > 0.0
     per_cell = req.shape[0] > 0
     rule = 1 if per_cell and (cfg.rule == 2 or cfg.rule == 3) else cfg.rule
     quads = (C + 3) // 4
-    u_row = np.ones(4 * quads)
+    size, k_row, u_row = fscr[0], fscr[1], fscr[2]
+    pw0, pw1 = wscr[:P], wscr[P:2 * P]  # pulse-noise words of the pulsed cells, per plane
+    ww0, ww1 = wscr[2 * P:3 * P], wscr[3 * P:]  # their write-noise words
     for i in range(r0, r1):
         if rule == 1:  # rounding uniforms of the row, four cells per Philox block
-            for q in range(quads):
-                u_row[4 * q], u_row[4 * q + 1], u_row[4 * q + 2], u_row[4 * q + 3] = uniform4(
-                    keys[0], i * quads + q, op, 0)
+            fill_uniform_at(keys[0], i * quads, op, u_row)
         xi = 0.0 if per_cell else x[i]
         for j in range(C):
+            size[j] = abs(req[i, j]) if per_cell else abs(xi * d[j])
+        _row_pulses(cfg, rule, xi, d, size, u_row, rbits, cbits, i, k_row)
+        n = 0
+        for j in range(C):
+            pulsed[n] = j
+            n += 1 if k_row[j] > 0.0 else 0
+        for p in range(P):
+            base = (p * R + i) * C
+            if pulse_words:
+                gather_words(keys[1], base, pulsed, n, op, 0, pw0[p], pw1[p])
+            if noisy_write:
+                gather_words(keys[2], base, pulsed, n, op, 0, ww0[p], ww1[p])
+        for m in range(n):
+            j = pulsed[m]
+            k = k_row[j]
             sign = req[i, j] if per_cell else xi * d[j]
-            if sign == 0.0:
-                continue
-            k = _pulse_count(cfg, rule, xi, 0.0 if per_cell else d[j], abs(sign), u_row[j],
-                             rbits, cbits, i, j)
-            if k <= 0.0:
-                continue
             for p in range(P):
                 up = (sign > 0.0) == (p == 0)
                 row_counts[i, 0 if up else 1] += k
@@ -227,19 +270,21 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                     g = _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, lut_dev[p, i, j],
                                      up, k, g0, lo, hi,
                                      step_up[p, i, j] if up else step_down[p, i, j], cfg,
-                                     keys[1], op, cell)
+                                     keys[1], op, cell, pw0[p, m], pw1[p, m])
                 elif up:
                     g = _step_cell(model, True, k, g0, lo, hi, step_up[p, i, j], c_up[p, i, j],
-                                   a_up[p, i, j], a_down[p, i, j], s, aggregate, keys[1], op, cell)
+                                   a_up[p, i, j], a_down[p, i, j], s, aggregate, keys[1], op, cell,
+                                   pw0[p, m], pw1[p, m])
                 else:
                     g = _step_cell(model, False, k, g0, lo, hi, step_down[p, i, j],
                                    c_down[p, i, j], a_up[p, i, j], a_down[p, i, j], s, aggregate,
-                                   keys[1], op, cell)
+                                   keys[1], op, cell, pw0[p, m], pw1[p, m])
                 if noisy_write:
-                    z0, z1 = normal2(keys[2], cell, op, 0)
                     if cfg.write_noise > 0.0:
+                        z0 = normal_of(ww0[p, m], 0, keys[2], cell, op, 0)
                         g = min(max(g + _write_noise_sd(cfg, g, g0) * z0, lo), hi)
                     if cfg.write_offset_std > 0.0:
+                        z1 = normal_of(ww1[p, m], 1, keys[2], cell, op, 0)
                         offset[p, i, j] = cfg.write_offset_std * z1
                 G[p, i, j] = g
 
@@ -269,9 +314,11 @@ def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     R = G.shape[1]
     rbits, cbits = _bits(x, d, cfg, keys, op)
     row_counts = np.zeros((R, 2))
+    fscr, pulsed, wscr = row_scratch(G.shape[0], G.shape[2])
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
-                 lut[3], lut[4], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts)
+                 lut[3], lut[4], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
+                 fscr, pulsed, wscr)
     _sum_counts(row_counts, counts)
 
 
@@ -283,18 +330,20 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     ``cp``: CellParams; ``lut``: (g_bins, u_points, quantiles, mu, k_scale) lookup arrays
     (dummies if unused; ``k_scale`` (D, 2) = nominal step / the device's window average).
     ``counts`` (2,) accumulates the device pulses applied (up, down), real for 'continuous'.
-    Rows run in parallel; the result is identical to :func:`update_one`.
+    Blocks of rows run in parallel; the result is identical to :func:`update_one`.
     """
     R = G.shape[1]
     rbits, cbits = _bits(x, d, cfg, keys, op)
     row_counts = np.zeros((R, 2))
     g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
     g_bins, u_points, dg_table, mu, k_scale = lut
-    for i in prange(R):
-        _update_rows(i, i + 1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
-                     a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d,
-                     np.empty((0, 0)),
-                     cfg, keys, op, rbits, cbits, row_counts)
+    for blk in prange((R + ROW_BLOCK - 1) // ROW_BLOCK):
+        r0 = blk * ROW_BLOCK
+        fscr, pulsed, wscr = row_scratch(G.shape[0], G.shape[2])
+        _update_rows(r0, min(r0 + ROW_BLOCK, R), G, offset, g_lo, g_hi, step_up, step_down,
+                     c_up, c_down, a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu,
+                     k_scale, x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
+                     fscr, pulsed, wscr)
     _sum_counts(row_counts, counts)
 
 
@@ -308,7 +357,9 @@ def update_cells(G, offset, cp, lut, req, cfg, keys, op, counts):
     row_counts = np.zeros((R, 2))
     empty = np.zeros(0)
     bits = np.zeros(max(R, C), np.uint64)
+    fscr, pulsed, wscr = row_scratch(G.shape[0], C)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
-                 lut[3], lut[4], empty, empty, req, cfg, keys, op, bits, bits, row_counts)
+                 lut[3], lut[4], empty, empty, req, cfg, keys, op, bits, bits, row_counts,
+                 fscr, pulsed, wscr)
     _sum_counts(row_counts, counts)
