@@ -45,15 +45,15 @@ def reproduce_study(out, *, quick: bool = False, trials: int | None = None,
     else:
         n_workers, where = None, f"dask scheduler {scheduler}"
     estimated = {key: estimate_seconds(sc) for key, sc in scenarios.items()}
-    tasks = sum(len(sc.tasks()) for sc in scenarios.values())
+    tasks = {key: len(sc.tasks()) for key, sc in scenarios.items()}
     total = sum(estimated.values())
-    plan = f"{tasks} tasks in {len(scenarios)} scenarios, about {total / 60:.1f} min of " \
-           "single-core work"
+    plan = f"{sum(tasks.values())} tasks in {len(scenarios)} scenarios, about " \
+           f"{total / 60:.1f} min of single-core work"
     if n_workers:
         plan += f", about {total / n_workers / 60:.1f} min on {_workers(n_workers)}"
     log(f"study plan ({'quick' if quick else 'default'} mode): {plan}")
     for key, sc in scenarios.items():
-        log(f"  {sc.name:20s} {len(sc.tasks()):4d} tasks  ~{estimated[key] / 60:5.1f} core-min")
+        log(f"  {sc.name:20s} {tasks[key]:4d} tasks  ~{estimated[key] / 60:5.1f} core-min")
     seconds = run_all(scenarios, out / "results", scheduler=scheduler, workers=workers,
                       fresh=fresh, progress=progress, log=log)
     results = {key: xr.load_dataset(out / "results" / f"{sc.name}.nc")

@@ -43,9 +43,10 @@ PARTS = (Part("cost", "study_cost.toml", False),
 QUICK = {"trials": 2, "training.epochs": 2, "training.train_examples": 60,
          "training.test_examples": 150}
 
-#: single-core seconds per weight per example trained (or 0.15 example evaluated), measured
-#: on the 2-core development machine (Xeon, one Numba thread per worker): by training
-#: backend, measured table, or any analytic device model
+#: rough single-core seconds per weight per example trained (or 0.15 example evaluated) by
+#: training backend, measured table, or any analytic device model, for the time estimate only;
+#: a digits epoch on the 2-core development VM (AMD EPYC, one Numba thread) gives 5.3e-7
+#: (TaOx), 2.7e-7 (ENODe), 4.8e-8 (linear device)
 SECONDS_PER_WEIGHT_EXAMPLE = {"numeric": 2.5e-9, "TaOx": 4.5e-7, "ENODe": 2.3e-7,
                               "analytic": 5.5e-8}
 EVALUATION_SHARE = 0.15  #: cost of evaluating a test example relative to training one [1]
