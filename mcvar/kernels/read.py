@@ -27,7 +27,7 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .rng import normal2, normal_of, normal_words
+from .rng import normal2, normal_of, normal_words, ziggurat_fast
 
 ReadConfig = namedtuple("ReadConfig", [
     "inp_bound",  # float: input full scale x_max
@@ -102,35 +102,81 @@ def _accumulate(xq, M, acc):
 
 
 @jit
-def _noise_sd(var, q, n, N, cfg, on2):
-    """Noise std of conversion output (q, n): device noise plus output noise.
-
-    An analog-subtracted reference column has no conversion of its own, so only its
-    device noise enters the difference.
-    """
-    if cfg.ref_column and n == N - 1 and not cfg.digital:
-        return math.sqrt(var[q, n])
-    return math.sqrt(var[q, n] + on2)
+def _accumulate_quads(xq, M, acc, nq):
+    """:func:`_accumulate` of vectors ``xq[:nq]`` (nq a multiple of 4) into ``acc[:nq]``, four
+    vectors sharing each load of ``M`` (K, N): fewer loads per multiply-add, and the same
+    sums in the same order, so the same rounding. (Kept this simple on purpose: LLVM
+    vectorises this exact loop form, and not its variants with a remainder.)"""
+    K, N = M.shape
+    k4 = K - K % 4
+    for k in range(0, k4, 4):
+        m0, m1, m2, m3 = M[k], M[k + 1], M[k + 2], M[k + 3]
+        for j in range(0, nq, 4):
+            a, b, c, d = acc[j], acc[j + 1], acc[j + 2], acc[j + 3]
+            a0, a1, a2, a3 = xq[j, k], xq[j, k + 1], xq[j, k + 2], xq[j, k + 3]
+            b0, b1, b2, b3 = xq[j + 1, k], xq[j + 1, k + 1], xq[j + 1, k + 2], xq[j + 1, k + 3]
+            c0, c1, c2, c3 = xq[j + 2, k], xq[j + 2, k + 1], xq[j + 2, k + 2], xq[j + 2, k + 3]
+            d0, d1, d2, d3 = xq[j + 3, k], xq[j + 3, k + 1], xq[j + 3, k + 2], xq[j + 3, k + 3]
+            for n in range(N):
+                p0, p1, p2, p3 = m0[n], m1[n], m2[n], m3[n]
+                a[n] = (((a[n] + a0 * p0) + a1 * p1) + a2 * p2) + a3 * p3
+                b[n] = (((b[n] + b0 * p0) + b1 * p1) + b2 * p2) + b3 * p3
+                c[n] = (((c[n] + c0 * p0) + c1 * p1) + c2 * p2) + c3 * p3
+                d[n] = (((d[n] + d0 * p0) + d1 * p1) + d2 * p2) + d3 * p3
+    for k in range(k4, K):
+        m = M[k]
+        for j in range(nq):
+            a = acc[j]
+            v = xq[j, k]
+            for n in range(N):
+                a[n] = a[n] + v * m[n]
 
 
 @jit
-def _convert(acc, var, cfg, key, op, in_scale, y, w0, w1):
-    """Add noise to the accumulated outputs (Q, N), convert, combine into ``y`` (N_out,).
+def _add_noise(acc, var, cfg, key, op, w0, w1, rej):
+    """``acc`` (Q, N) += std x one normal per output (device noise variance ``var`` plus
+    output noise); ``var`` is overwritten by the std.
 
-    ``in_scale``: the noise-management factor of this vector's inputs (1 without);
-    ``w0``, ``w1``: scratch (>= (Q N + 1) // 2,) uint64 for the noise's random words.
+    Output e = q N + n takes normal e % 2 of pair e // 2 (:func:`normal_words`). An
+    analog-subtracted reference column has no conversion of its own, so only its device
+    noise enters the difference. The ziggurat's fast path runs branch-free over all
+    outputs; the few rejected ones (listed in ``rej``, >= (Q N,) int64) are finished after.
     """
     Q, N = acc.shape
     on2 = cfg.out_noise * cfg.out_noise
+    normal_words(key, 0, (Q * N + 1) // 2, op, 0, w0, w1)
+    for q in range(Q):
+        ref_sd = math.sqrt(var[q, N - 1])
+        for n in range(N):
+            var[q, n] = math.sqrt(var[q, n] + on2)
+        if cfg.ref_column and not cfg.digital:
+            var[q, N - 1] = ref_sd
+    nr = 0
+    for q in range(Q):
+        for n in range(N):
+            e = q * N + n
+            p = e >> 1
+            z, ok = ziggurat_fast(w1[p] if e & 1 else w0[p])
+            t = acc[q, n] + var[q, n] * z
+            acc[q, n] = t if ok else acc[q, n]
+            rej[nr] = e
+            nr += 0 if ok else 1
+    for m in range(nr):
+        e = rej[m]
+        q, n, p = e // N, e % N, e >> 1
+        acc[q, n] += var[q, n] * normal_of(w1[p] if e & 1 else w0[p], e & 1, key, p, op, 0)
+
+
+@jit
+def _convert(acc, var, cfg, key, op, in_scale, y, w0, w1, rej):
+    """Add noise to the accumulated outputs (Q, N), convert, combine into ``y`` (N_out,).
+
+    ``in_scale``: the noise-management factor of this vector's inputs (1 without);
+    ``w0``, ``w1``, ``rej``: scratch for :func:`_add_noise`.
+    """
+    Q, N = acc.shape
     if cfg.noise_mode != NOISE_NONE or cfg.out_noise > 0.0:
-        # one normal per output: element e = q*N + n is normal e % 2 of pair e // 2
-        normal_words(key, 0, (Q * N + 1) // 2, op, 0, w0, w1)
-        for q in range(Q):
-            for n in range(N):
-                e = q * N + n
-                p = e >> 1
-                z = normal_of(w1[p] if e & 1 else w0[p], e & 1, key, p, op, 0)
-                acc[q, n] += _noise_sd(var, q, n, N, cfg, on2) * z
+        _add_noise(acc, var, cfg, key, op, w0, w1, rej)
     n_out = y.shape[0]
     ob, al, scale = cfg.out_bound, cfg.adc_levels, cfg.out_scale * in_scale
     if cfg.ref_column:
@@ -178,19 +224,21 @@ def read_one(x, M, S2, s2c, cfg, key, op, y):
     var = np.empty((Q, N))
     w0 = np.empty((Q * N + 1) // 2, np.uint64)
     w1 = np.empty_like(w0)
+    rej = np.empty(Q * N, np.int64)
     ss, in_scale = _dac(x, cfg, xq)
     for q in range(Q):
         _accumulate(xq, M[q], acc[q])
     _variance(xq, ss, S2, s2c, cfg, var, tmp)
-    _convert(acc, var, cfg, key, op, in_scale, y, w0, w1)
+    _convert(acc, var, cfg, key, op, in_scale, y, w0, w1, rej)
 
 
 @jit(parallel=True)
 def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
     """Noisy reads of every row of ``X`` (B, K_in) into ``Y`` (B, N_out); vector b is op op0+b.
 
-    Vectors are processed in blocks sharing one pass over ``M`` (cache reuse); each output's
-    sum runs over ``k`` in the same order as :func:`read_one`, so results are identical.
+    Vectors are processed in blocks sharing one pass over ``M`` (cache reuse), four at a
+    time sharing each load; each output's sum runs over ``k`` in the same order as
+    :func:`read_one`, so results are identical.
     """
     B = X.shape[0]
     Q, K, N = M.shape
@@ -201,33 +249,24 @@ def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
         xq = np.empty((BLOCK, K))
         ss = np.empty(BLOCK)
         in_scale = np.empty(BLOCK)
-        acc = np.zeros((BLOCK, Q, N))
+        acc = np.zeros((Q, BLOCK, N))
+        acc_j = np.empty((Q, N))
         var = np.empty((Q, N))
         tmp = np.empty(K)
         w0 = np.empty((Q * N + 1) // 2, np.uint64)
         w1 = np.empty_like(w0)
+        rej = np.empty(Q * N, np.int64)
         for j in range(nb):
             ss[j], in_scale[j] = _dac(X[b0 + j], cfg, xq[j])
-        k4 = K - K % 4
+        nq = nb - nb % 4
         for q in range(Q):
-            Mq = M[q]
-            for k in range(0, k4, 4):
-                m0, m1, m2, m3 = Mq[k], Mq[k + 1], Mq[k + 2], Mq[k + 3]
-                for j in range(nb):
-                    a = acc[j, q]
-                    v0, v1, v2, v3 = xq[j, k], xq[j, k + 1], xq[j, k + 2], xq[j, k + 3]
-                    for n in range(N):
-                        a[n] = (((a[n] + v0 * m0[n]) + v1 * m1[n]) + v2 * m2[n]) + v3 * m3[n]
-            for k in range(k4, K):
-                m = Mq[k]
-                for j in range(nb):
-                    a = acc[j, q]
-                    v = xq[j, k]
-                    for n in range(N):
-                        a[n] = a[n] + v * m[n]
+            _accumulate_quads(xq, M[q], acc[q], nq)
+            for j in range(nq, nb):
+                _accumulate(xq[j], M[q], acc[q, j])
         for j in range(nb):
+            acc_j[...] = acc[:, j]
             _variance(xq[j], ss[j], S2, s2c, cfg, var, tmp)
-            _convert(acc[j], var, cfg, key, op0 + b0 + j, in_scale[j], Y[b0 + j], w0, w1)
+            _convert(acc_j, var, cfg, key, op0 + b0 + j, in_scale[j], Y[b0 + j], w0, w1, rej)
 
 
 #: :func:`read_batch` compiled without threads, for batches of one block: a parallel region

@@ -181,6 +181,17 @@ def _ziggurat(r, key, elem, op, draw):
 
 
 @jit(inline="always")
+def ziggurat_fast(r):
+    """``(x, ok)``: the ziggurat's fast-path normal of word ``r``, and whether it is accepted
+    (about 99% are); when not, :func:`normal_of` gives the number. Branch-free."""
+    idx = np.int64(r & _FF)
+    rr = r >> _B8
+    mant = (rr >> _B1) & _MANT
+    x = np.float64(mant) * _ZIG_W[idx]
+    return (-x if (rr & _B1) != 0 else x), mant < _ZIG_K[idx]
+
+
+@jit(inline="always")
 def normal2(key, elem, op, draw):
     """Two independent N(0, 1) numbers at ``(elem, op, draw)``; ``draw`` < 2**23."""
     d = np.uint32(draw) << np.uint32(8)
