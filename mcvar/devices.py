@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels import rng
+from .kernels.finite import all_finite
 from .params import ParameterError, param, validate
 from .streams import Stream
 
@@ -291,7 +292,12 @@ def draw_cells(inst: DeviceInstance, shape: tuple[int, int, int], seed: int, tri
 
 def check_finite(name: str, values: np.ndarray) -> None:
     """Raise ValueError if ``values`` contains NaN or inf (inputs to kernels)."""
-    if not np.all(np.isfinite(values)):
+    values = np.asarray(values)
+    if values.dtype == np.float64 and values.flags.c_contiguous:
+        finite = all_finite(values)
+    else:
+        finite = np.all(np.isfinite(values))
+    if not finite:
         raise ValueError(f"{name} contains NaN or inf values; all inputs must be finite")
 
 

@@ -9,7 +9,8 @@ import reference as ref
 from conftest import make_tile, seeded
 from scipy import stats
 
-from mcvar.devices import Device
+from mcvar.devices import Device, check_finite
+from mcvar.kernels.finite import all_finite
 from mcvar.kernels import rng
 from mcvar.lookup import load_table_set
 from mcvar.periphery import Periphery
@@ -278,6 +279,20 @@ def test_calibrate_adc_rejects_bad_inputs():
         tile.calibrate_adc(X)
     with pytest.raises(ValueError, match="calibrate"):  # nothing was set by the failed calls
         tile.read(np.ones(8))
+
+
+def test_all_finite_flags_every_non_finite_value():
+    """The compiled check used before reads and updates: NaN and +-inf anywhere, any shape."""
+    X = 1e308 * np.random.default_rng(0).uniform(-1.0, 1.0, (13, 7))
+    assert all_finite(X) and all_finite(np.zeros((0, 3)))
+    assert all_finite(np.array([5e-324, -0.0, np.finfo(float).max]))
+    for bad in (np.nan, np.inf, -np.inf):
+        for pos in (0, 45, X.size - 1):
+            Y = X.copy()
+            Y.flat[pos] = bad
+            assert not all_finite(Y)
+    with pytest.raises(ValueError, match="v contains NaN"):  # non-contiguous: NumPy's check
+        check_finite("v", np.where(np.eye(4, dtype=bool), np.nan, 1.0)[:, ::2])
 
 
 def test_tile_inputs_are_validated():
