@@ -146,11 +146,11 @@ def _add_noise(acc, var, cfg, key, op, w0, w1, rej):
     on2 = cfg.out_noise * cfg.out_noise
     normal_words(key, 0, (Q * N + 1) // 2, op, 0, w0, w1)
     for q in range(Q):
-        ref_sd = math.sqrt(var[q, N - 1])
+        ref_var = var[q, N - 1]
         for n in range(N):
             var[q, n] = math.sqrt(var[q, n] + on2)
         if cfg.ref_column and not cfg.digital:
-            var[q, N - 1] = ref_sd
+            var[q, N - 1] = math.sqrt(ref_var)
     nr = 0
     for q in range(Q):
         for n in range(N):

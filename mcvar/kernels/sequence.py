@@ -15,7 +15,7 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .rng import fill_uniform_at, normal_of, normal_words, uniform4
+from .rng import fill_uniform_at, normal_of, normal_words
 from .write import _row_bits, _update_rows, row_scratch
 
 # indices of the running sums in ``stats``
@@ -26,21 +26,12 @@ N_SUB = 4  #: interleaved sub-histograms (consecutive errors often share a bin: 
 
 
 @jit
-def synthetic_x(key, op, i):
-    """Row input ``x_i`` ~ U(-1, 1) of update ``op``."""
-    return 2.0 * uniform4(key, i // 4, op, 0)[i % 4] - 1.0
-
-
-@jit
 def synthetic_rows(key, op, r0, x):
-    """``x[i]`` = :func:`synthetic_x` ``(key, op, r0 + i)`` for all of ``x``; ``r0`` a multiple
-    of 4 (whole Philox blocks, four rows each, in one vectorised pass)."""
-    whole = x.size - x.size % 4
-    fill_uniform_at(key, r0 // 4, op, x[:whole])
-    for i in range(whole):
+    """Row inputs ``x_i`` ~ U(-1, 1) of update ``op`` for rows ``r0 ..`` into ``x``: row i is
+    lane ``i % 4`` of ``uniform4(key, i // 4, op, 0)``; ``r0`` a multiple of 4."""
+    fill_uniform_at(key, r0 // 4, op, x)
+    for i in range(x.size):
         x[i] = 2.0 * x[i] - 1.0
-    for i in range(whole, x.size):
-        x[i] = synthetic_x(key, op, r0 + i)
 
 
 @jit
@@ -96,7 +87,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
             if train:
                 _row_bits(x[r0:r1], amp, cfg.bl, keys[0], op, r0, rbits[r0:r1])
                 _row_bits(d, amp, cfg.bl, keys[0], op, R, cbits)
-            for p in range(P):  # (plain loops: a 3-D slice assignment cost 10x more)
+            for p in range(P):  # (plain loops: the 3-D slice assignment took 3x as long)
                 for i in range(r0, r1):
                     for j in range(C):
                         before[p, i - r0, j] = G[p, i, j]
