@@ -99,7 +99,7 @@ def pushforward_moments(up, col):
 @jit
 def _evaluate(g_bins, u_points, quantiles, mu, dev, direction, G, k, u, step, mean, aggregate):
     for n in range(G.size):
-        step[n] = lut.lut_step(g_bins, u_points, quantiles, dev[n], direction[n], G[n], u[n])
+        step[n] = lut.lut_step(g_bins, u_points, quantiles, mu, dev[n], direction[n], G[n], u[n])
         mean[n] = lut.lut_mean(g_bins, mu, dev[n], direction[n], G[n])
         aggregate[n] = lut.lut_aggregate(
             g_bins, u_points, quantiles, mu, dev[n], direction[n], G[n], k[n], u[n]

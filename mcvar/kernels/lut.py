@@ -25,7 +25,7 @@ from ..accelerate import jit
 
 
 @jit(inline="always")
-def _interval(grid, dev, direction, x):
+def interval(grid, dev, direction, x):
     """Interval of sorted ``grid[dev, direction]`` holding ``x``: j with grid[j] <= x < grid[j + 1],
     0 <= j <= n-2; -1 below the grid, n - 1 at or above its last point, 0 for NaN.
 
@@ -59,33 +59,49 @@ def _lerp(x, x0, x1, y0, y1):
 
 
 @jit(inline="always")
-def _at_u(quantiles, u_points, dev, direction, m, u, k):
-    """Bin ``k``'s quantile function at ``u`` (on CDF interval ``m``)."""
-    n = u_points.shape[2]
-    if m < 0:
-        return quantiles[dev, direction, k, 0]
-    if m >= n - 1:
-        return quantiles[dev, direction, k, n - 1]
-    return _lerp(u, u_points[dev, direction, m], u_points[dev, direction, m + 1],
-                 quantiles[dev, direction, k, m], quantiles[dev, direction, k, m + 1])
+def corners(quantiles, dev, direction, i, m):
+    """The four table values around G interval ``i`` and CDF interval ``m`` (float32):
+    ``q[i, m], q[i, m+1], q[i+1, m], q[i+1, m+1]``, indices clamped to the table.
+
+    Loading them apart from the arithmetic (:func:`sample_at`) lets a loop over many cells
+    keep many cache misses in flight: the table (D x 2 x K x M float32, 16 MB for TaOx)
+    does not fit in the core's caches, and one miss per cell at a time dominated updates.
+    """
+    n, n_cdf = quantiles.shape[2], quantiles.shape[3]
+    k0, k1 = min(max(i, 0), n - 1), min(max(i + 1, 0), n - 1)
+    m0, m1 = min(max(m, 0), n_cdf - 1), min(max(m + 1, 0), n_cdf - 1)
+    return (quantiles[dev, direction, k0, m0], quantiles[dev, direction, k0, m1],
+            quantiles[dev, direction, k1, m0], quantiles[dev, direction, k1, m1])
 
 
 @jit(inline="always")
-def _step_at(g_bins, u_points, quantiles, dev, direction, G, u, i):
-    """:func:`lut_step` with the G interval ``i`` already found."""
-    m = _interval(u_points, dev, direction, u)
-    n = g_bins.shape[2]
-    if i < 0:
-        return _at_u(quantiles, u_points, dev, direction, m, u, 0)
-    if i >= n - 1:
-        return _at_u(quantiles, u_points, dev, direction, m, u, n - 1)
-    a = _at_u(quantiles, u_points, dev, direction, m, u, i)
-    b = _at_u(quantiles, u_points, dev, direction, m, u, i + 1)
-    return _lerp(G, g_bins[dev, direction, i], g_bins[dev, direction, i + 1], a, b)
+def sample_at(g_bins, u_points, mu, dev, direction, G, u, i, m, qa, qb, qc, qd):
+    """``(step, mean)`` [S]: one pulse's sampled change (:func:`lut_step`) and the mean change
+    (:func:`lut_mean`) at ``G`` for ``u``, from the G interval ``i``, the CDF interval ``m``
+    and their :func:`corners` ``qa .. qd``. Bilinear: first in ``u`` on both G bins, then in G.
+    """
+    n, n_cdf = g_bins.shape[2], u_points.shape[2]
+    if m < 0 or m >= n_cdf - 1:  # u beyond the CDF grid: the end quantiles
+        a, b = qa, qc
+    else:
+        u0, u1 = u_points[dev, direction, m], u_points[dev, direction, m + 1]
+        a, b = _lerp(u, u0, u1, qa, qb), _lerp(u, u0, u1, qc, qd)
+    if i < 0 or i >= n - 1:  # G beyond the bins: the end bin
+        return a, mu[dev, direction, 0 if i < 0 else n - 1]
+    g0, g1 = g_bins[dev, direction, i], g_bins[dev, direction, i + 1]
+    return _lerp(G, g0, g1, a, b), _lerp(G, g0, g1, mu[dev, direction, i], mu[dev, direction, i + 1])
 
 
 @jit(inline="always")
-def _mean_at(g_bins, mu, dev, direction, G, i):
+def _sample(g_bins, u_points, quantiles, mu, dev, direction, G, u, i):
+    """:func:`sample_at` for one cell whose G interval ``i`` is known."""
+    m = interval(u_points, dev, direction, u)
+    qa, qb, qc, qd = corners(quantiles, dev, direction, i, m)
+    return sample_at(g_bins, u_points, mu, dev, direction, G, u, i, m, qa, qb, qc, qd)
+
+
+@jit(inline="always")
+def mean_at(g_bins, mu, dev, direction, G, i):
     """:func:`lut_mean` with the G interval ``i`` already found."""
     n = g_bins.shape[2]
     if i < 0:
@@ -97,16 +113,16 @@ def _mean_at(g_bins, mu, dev, direction, G, i):
 
 
 @jit(inline="always")
-def lut_step(g_bins, u_points, quantiles, dev, direction, G, u):
+def lut_step(g_bins, u_points, quantiles, mu, dev, direction, G, u):
     """One pulse's conductance change [S] at present conductance ``G`` [S] for ``u`` in (0, 1)."""
-    return _step_at(g_bins, u_points, quantiles, dev, direction, G, u,
-                    _interval(g_bins, dev, direction, G))
+    return _sample(g_bins, u_points, quantiles, mu, dev, direction, G, u,
+                   interval(g_bins, dev, direction, G))[0]
 
 
 @jit(inline="always")
 def lut_mean(g_bins, mu, dev, direction, G):
     """Mean one-pulse change mu(G) [S] at conductance ``G`` [S] (linear in G, clamped)."""
-    return _mean_at(g_bins, mu, dev, direction, G, _interval(g_bins, dev, direction, G))
+    return mean_at(g_bins, mu, dev, direction, G, interval(g_bins, dev, direction, G))
 
 
 @jit(inline="always")
@@ -118,25 +134,32 @@ def lut_aggregate(g_bins, u_points, quantiles, mu, dev, direction, G, k, u):
     variance ``k Var[dG]``: exact in distribution for k = 1 only; for other k the rule keeps the
     one-pulse shape and scales the noise like a sum of k independent pulses at fixed G.
     """
-    return _aggregate_at(g_bins, u_points, quantiles, mu, dev, direction, G, k, u,
-                         _interval(g_bins, dev, direction, G))
+    step, mean = _sample(g_bins, u_points, quantiles, mu, dev, direction, G, u,
+                         interval(g_bins, dev, direction, G))
+    return aggregate_of(step, mean, k)
 
 
 @jit(inline="always")
 def lut_aggregate_calibrated(g_bins, u_points, quantiles, mu, dev, direction, G, k, u, dw,
                              k_max):
-    """:func:`lut_aggregate` of ``k`` requested steps of ``dw`` [S]: ``k dw / |mu(G)|``
-    pulse-equivalents (``|mu|`` floored at ``1e-3 dw``, at most ``k_max``), so the expected
-    change is the requested ``k dw`` (a read-before-write calibrated update)."""
-    i = _interval(g_bins, dev, direction, G)
-    m = abs(_mean_at(g_bins, mu, dev, direction, G, i))
-    k = min(k * dw / max(m, 1e-3 * dw), k_max)
-    return _aggregate_at(g_bins, u_points, quantiles, mu, dev, direction, G, k, u, i)
+    """:func:`lut_aggregate` of ``k`` requested steps of ``dw`` [S] (:func:`calibrated_count`
+    pulse-equivalents), so the expected change is the requested ``k dw``."""
+    step, mean = _sample(g_bins, u_points, quantiles, mu, dev, direction, G, u,
+                         interval(g_bins, dev, direction, G))
+    return aggregate_of(step, mean, calibrated_count(mean, k, dw, k_max))
 
 
 @jit(inline="always")
-def _aggregate_at(g_bins, u_points, quantiles, mu, dev, direction, G, k, u, i):
-    """:func:`lut_aggregate` with the G interval ``i`` already found."""
+def aggregate_of(step, mean, k):
+    """``sqrt(k) step + (k - sqrt(k)) mean`` [S]: :func:`lut_aggregate` from one pulse's
+    sampled ``step`` and the mean step at the same G."""
     r = math.sqrt(k)
-    return (r * _step_at(g_bins, u_points, quantiles, dev, direction, G, u, i)
-            + (k - r) * _mean_at(g_bins, mu, dev, direction, G, i))
+    return r * step + (k - r) * mean
+
+
+@jit(inline="always")
+def calibrated_count(mean, k, dw, k_max):
+    """Pulse-equivalents of ``k`` requested steps of ``dw`` [S] where the mean step is ``mean``
+    [S]: ``k dw / |mean|`` (``|mean|`` floored at ``1e-3 dw``, at most ``k_max``), a
+    read-before-write calibrated update."""
+    return min(k * dw / max(abs(mean), 1e-3 * dw), k_max)

@@ -36,7 +36,7 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .lut import lut_aggregate, lut_aggregate_calibrated, lut_step
+from .lut import aggregate_of, calibrated_count, corners, interval, lut_step, sample_at
 from .rng import (fill_uniform_at, gather_words, normal_at, normal_of, uniform4, uniform_at,
                   uniform_of)
 
@@ -138,29 +138,15 @@ def _row_pulses(cfg, rule, xi, d, size, u, rbits, cbits, i, k_row):
 
 
 @jit(inline="always")
-def _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, dev, up, k, g, g_lo, g_hi, scale,
-                 cfg, key, op, cell, w0, w1):
-    """``k`` pulses (or CrossSim's aggregated step) of a lookup-table cell; new G [S].
-
-    ``w0``, ``w1``: the cell's draw-0 random words (its first four uniforms).
-    Aggregated: ``k`` nominal pulses become ``k_s = k * k_scale[dev, s]`` steps of the
-    device's own window average in direction s (CrossSim's ``k = dw / ave_s``), or with
-    ``cfg.calibrated`` ``k dw_nominal / |mu_s(G)|``: the mean step at the present G, so the
-    expected change is what was asked (a read-before-write calibrated update).
-    """
+def _lookup_cell(g_bins, u_points, quantiles, mu, dev, up, k, g, g_lo, g_hi, scale, key, op,
+                 cell, w0, w1):
+    """``k`` pulses of a lookup-table cell, one by one, each scaled by the cell's d2d ``scale``;
+    new G [S]. ``w0``, ``w1``: the cell's draw-0 random words (its first four uniforms).
+    Aggregated updates go through :func:`_lookup_row`."""
     direction = 0 if up else 1
-    if cfg.aggregate:
-        u = uniform_of(w0, w1, 0)
-        if cfg.calibrated:
-            dg = lut_aggregate_calibrated(g_bins, u_points, dg_table, mu, dev, direction, g, k,
-                                          u, cfg.dw_nominal, cfg.n_max)
-        else:
-            dg = lut_aggregate(g_bins, u_points, dg_table, mu, dev, direction, g,
-                               k * k_scale[dev, direction], u)
-        return min(max(g + scale * dg, g_lo), g_hi)
     for t in range(int(k)):
         u = uniform_of(w0, w1, t) if t < 4 else uniform_at(key, cell, op, t // 4, t % 4)
-        dg = lut_step(g_bins, u_points, dg_table, dev, direction, g, u)
+        dg = lut_step(g_bins, u_points, quantiles, mu, dev, direction, g, u)
         g = min(max(g + scale * dg, g_lo), g_hi)
     return g
 
@@ -204,18 +190,106 @@ def _write_noise_sd(cfg, g, g_before):
 @jit
 def row_scratch(P, C):
     """Work arrays of :func:`_update_rows` for ``P`` planes of ``C`` columns (reusable):
-    float rows (size, pulses, rounding uniforms), pulsed columns, random words."""
+    float rows (size, pulses, rounding uniforms), pulsed columns, random words, and the
+    per-cell entries of a row of lookup-table cells (ints, floats, table corners)."""
     fscr = np.empty((3, 4 * ((C + 3) // 4)))
-    return fscr, np.empty(C, np.int64), np.empty((4 * P, C), np.uint64)
+    return (fscr, np.empty(C, np.int64), np.empty((4 * P, C), np.uint64),
+            np.empty((6, P * C), np.int64), np.empty((2, P * C)), np.empty((4, P * C), np.float32))
+
+
+@jit(inline="always")
+def _store(G, offset, p, i, j, g, g0, lo, hi, cfg, key, op, cell, ww0, ww1):
+    """Cell (p, i, j)'s new conductance ``g`` [S] (it was ``g0``) plus CrossSim's write noise,
+    clipped to ``[lo, hi]``; aihwkit's write-noise offset; ``ww0``, ``ww1``: its draw-0 words."""
+    if cfg.write_noise > 0.0:
+        z0 = normal_of(ww0, 0, key, cell, op, 0)
+        g = min(max(g + _write_noise_sd(cfg, g, g0) * z0, lo), hi)
+    if cfg.write_offset_std > 0.0:
+        z1 = normal_of(ww1, 1, key, cell, op, 0)
+        offset[p, i, j] = cfg.write_offset_std * z1
+    G[p, i, j] = g
+
+
+@jit(inline="always")
+def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
+                step_down, stuck, lut_dev, g_bins, u_points, quantiles, mu, k_scale, cfg, key,
+                op, row_counts, wscr, ient, fent, qent):
+    """Aggregated lookup-table update of the ``n`` pulsed cells of row ``i``.
+
+    A cell's ``k`` nominal pulses become ``k_s = k * k_scale[dev, s]`` steps of its device's
+    own window average in direction s (CrossSim's ``k = dw / ave_s``), or with
+    ``cfg.calibrated`` ``k dw_nominal / |mu_s(G)|``: the mean step at the present G, so the
+    expected change is what was asked (a read-before-write calibrated update); the change is
+    :func:`mcvar.kernels.lut.lut_aggregate` of ``k_s`` times the cell's d2d scale, with the
+    cell's first uniform (draw 0).
+
+    Three passes over the row's cells: each cell's table intervals; the table corners of all
+    of them (independent loads, so many cache misses are in flight: TaOx's table is 16 MB);
+    then the arithmetic. ``wscr``: the cells' random words (pulse words in rows 0 .. 2P-1,
+    write-noise words in 2P .. 4P-1, see :func:`_update_rows`); ``ient``, ``fent``, ``qent``:
+    scratch. (At most 30 arguments: Python passes more as ``*args``, which Numba cannot
+    inline.)"""
+    P, R, C = G.shape
+    e = 0
+    for m in range(n):
+        j = pulsed[m]
+        k = k_row[j]
+        sign = req[i, j] if per_cell else xi * d[j]
+        for p in range(P):
+            up = (sign > 0.0) == (p == 0)
+            direction = 0 if up else 1
+            row_counts[i, direction] += k
+            if stuck[p, i, j] != 0:
+                continue
+            dev = lut_dev[p, i, j]
+            g0 = G[p, i, j]
+            u = uniform_of(wscr[p, m], wscr[P + p, m], 0)
+            ient[0, e] = p
+            ient[1, e] = m
+            ient[2, e] = dev
+            ient[3, e] = direction
+            ient[4, e] = interval(g_bins, dev, direction, g0)
+            ient[5, e] = interval(u_points, dev, direction, u)
+            fent[0, e] = g0
+            fent[1, e] = u
+            e += 1
+    for c in range(e):
+        qa, qb, qc, qd = corners(quantiles, ient[2, c], ient[3, c], ient[4, c], ient[5, c])
+        qent[0, c] = qa
+        qent[1, c] = qb
+        qent[2, c] = qc
+        qent[3, c] = qd
+    for c in range(e):
+        p = ient[0, c]
+        m = ient[1, c]
+        dev = ient[2, c]
+        direction = ient[3, c]
+        gi = ient[4, c]
+        ui = ient[5, c]
+        j = pulsed[m]
+        g0 = fent[0, c]
+        u = fent[1, c]
+        step, mean = sample_at(g_bins, u_points, mu, dev, direction, g0, u, gi, ui, qent[0, c],
+                               qent[1, c], qent[2, c], qent[3, c])
+        if cfg.calibrated:
+            k = calibrated_count(mean, k_row[j], cfg.dw_nominal, cfg.n_max)
+        else:
+            k = k_row[j] * k_scale[dev, direction]
+        scale = step_up[p, i, j] if direction == 0 else step_down[p, i, j]
+        lo = g_lo[p, i, j]
+        hi = g_hi[p, i, j]
+        g = min(max(g0 + scale * aggregate_of(step, mean, k), lo), hi)
+        _store(G, offset, p, i, j, g, g0, lo, hi, cfg, key, op, (p * R + i) * C + j,
+               wscr[2 * P + p, m], wscr[3 * P + p, m])
 
 
 @jit
 def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
                  a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d, req, cfg,
-                 keys, op, rbits, cbits, row_counts, fscr, pulsed, wscr):
+                 keys, op, rbits, cbits, row_counts, fscr, pulsed, wscr, ient, fent, qent):
     """Update rows ``r0 .. r1-1``; pulses applied per row into ``row_counts`` (R, 2).
 
-    ``fscr``, ``pulsed``, ``wscr``: work arrays from :func:`row_scratch`.
+    ``fscr`` .. ``qent``: work arrays from :func:`row_scratch`.
 
     The requested change of cell (i, j) per unit learning rate is ``x_i d_j`` (rank-1), or
     ``req[i, j]`` when ``req`` is not empty (per-cell programming: bit-stream rules then
@@ -254,6 +328,11 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                 gather_words(keys[1], base, pulsed, n, op, 0, pw0[p], pw1[p])
             if noisy_write:
                 gather_words(keys[2], base, pulsed, n, op, 0, ww0[p], ww1[p])
+        if model == LOOKUP and aggregate:
+            _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
+                        step_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, cfg,
+                        keys[2], op, row_counts, wscr, ient, fent, qent)
+            continue
         for m in range(n):
             j = pulsed[m]
             k = k_row[j]
@@ -267,10 +346,9 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                 g0 = G[p, i, j]
                 lo, hi = g_lo[p, i, j], g_hi[p, i, j]
                 if model == LOOKUP:  # step arrays hold the d2d scale of the measured steps
-                    g = _lookup_cell(g_bins, u_points, dg_table, mu, k_scale, lut_dev[p, i, j],
-                                     up, k, g0, lo, hi,
-                                     step_up[p, i, j] if up else step_down[p, i, j], cfg,
-                                     keys[1], op, cell, pw0[p, m], pw1[p, m])
+                    g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, j], up, k, g0,
+                                     lo, hi, step_up[p, i, j] if up else step_down[p, i, j], keys[1],
+                                     op, cell, pw0[p, m], pw1[p, m])
                 elif up:
                     g = _step_cell(model, True, k, g0, lo, hi, step_up[p, i, j], c_up[p, i, j],
                                    a_up[p, i, j], a_down[p, i, j], s, aggregate, keys[1], op, cell,
@@ -279,14 +357,8 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                     g = _step_cell(model, False, k, g0, lo, hi, step_down[p, i, j],
                                    c_down[p, i, j], a_up[p, i, j], a_down[p, i, j], s, aggregate,
                                    keys[1], op, cell, pw0[p, m], pw1[p, m])
-                if noisy_write:
-                    if cfg.write_noise > 0.0:
-                        z0 = normal_of(ww0[p, m], 0, keys[2], cell, op, 0)
-                        g = min(max(g + _write_noise_sd(cfg, g, g0) * z0, lo), hi)
-                    if cfg.write_offset_std > 0.0:
-                        z1 = normal_of(ww1[p, m], 1, keys[2], cell, op, 0)
-                        offset[p, i, j] = cfg.write_offset_std * z1
-                G[p, i, j] = g
+                _store(G, offset, p, i, j, g, g0, lo, hi, cfg, keys[2], op, cell, ww0[p, m],
+                       ww1[p, m])
 
 
 @jit
@@ -314,11 +386,11 @@ def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     R = G.shape[1]
     rbits, cbits = _bits(x, d, cfg, keys, op)
     row_counts = np.zeros((R, 2))
-    fscr, pulsed, wscr = row_scratch(G.shape[0], G.shape[2])
+    fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], G.shape[2])
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
                  lut[3], lut[4], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
-                 fscr, pulsed, wscr)
+                 fscr, pulsed, wscr, ient, fent, qent)
     _sum_counts(row_counts, counts)
 
 
@@ -339,11 +411,11 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     g_bins, u_points, dg_table, mu, k_scale = lut
     for blk in prange((R + ROW_BLOCK - 1) // ROW_BLOCK):
         r0 = blk * ROW_BLOCK
-        fscr, pulsed, wscr = row_scratch(G.shape[0], G.shape[2])
+        fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], G.shape[2])
         _update_rows(r0, min(r0 + ROW_BLOCK, R), G, offset, g_lo, g_hi, step_up, step_down,
                      c_up, c_down, a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu,
                      k_scale, x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
-                     fscr, pulsed, wscr)
+                     fscr, pulsed, wscr, ient, fent, qent)
     _sum_counts(row_counts, counts)
 
 
@@ -357,9 +429,9 @@ def update_cells(G, offset, cp, lut, req, cfg, keys, op, counts):
     row_counts = np.zeros((R, 2))
     empty = np.zeros(0)
     bits = np.zeros(max(R, C), np.uint64)
-    fscr, pulsed, wscr = row_scratch(G.shape[0], C)
+    fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], C)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
                  lut[3], lut[4], empty, empty, req, cfg, keys, op, bits, bits, row_counts,
-                 fscr, pulsed, wscr)
+                 fscr, pulsed, wscr, ient, fent, qent)
     _sum_counts(row_counts, counts)
