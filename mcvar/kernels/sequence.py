@@ -74,7 +74,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
         rbits = np.zeros(R, np.uint64)
         cbits = np.zeros(C, np.uint64)
         before = np.empty((P, r1 - r0, C))
-        fscr, pulsed, wscr, ient, fent, qent = row_scratch(P, C)
+        fscr, pulsed, wscr, ient, fent, qent = row_scratch(P, C, cfg)
         w0 = np.empty((C + 1) // 2, np.uint64)
         w1 = np.empty_like(w0)
         h = block_hist[blk]

@@ -188,29 +188,31 @@ def _write_noise_sd(cfg, g, g_before):
 
 
 @jit
-def row_scratch(P, C):
+def row_scratch(P, C, cfg):
     """Work arrays of :func:`_update_rows` for ``P`` planes of ``C`` columns (reusable):
-    float rows (size, pulses, rounding uniforms), pulsed columns, random words, and the
-    per-cell entries of a row of lookup-table cells (ints, floats, table corners)."""
+    float rows (size, pulses, rounding uniforms), pulsed columns, random words, and for
+    aggregated lookup-table updates the per-cell entries of a row (ints, floats, corners)."""
     fscr = np.empty((3, 4 * ((C + 3) // 4)))
+    cells = P * C if cfg.model == LOOKUP and cfg.aggregate else 0
     return (fscr, np.empty(C, np.int64), np.empty((4 * P, C), np.uint64),
-            np.empty((6, P * C), np.int64), np.empty((2, P * C)), np.empty((4, P * C), np.float32))
+            np.empty((6, cells), np.int64), np.empty((2, cells)), np.empty((4, cells), np.float32))
 
 
 @jit(inline="always")
-def _store(G, offset, p, i, j, g, g0, lo, hi, cfg, key, op, cell, ww0, ww1):
+def _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, key, op, cell, ww0, ww1):
     """Cell (p, i, j)'s new conductance ``g`` [S] (it was ``g0``) plus CrossSim's write noise,
-    clipped to ``[lo, hi]``; aihwkit's write-noise offset; ``ww0``, ``ww1``: its draw-0 words."""
+    clipped to ``[lo, hi]``; sets aihwkit's write-noise offset. ``ww0``, ``ww1``: the cell's
+    draw-0 words of stream ``key``."""
     if cfg.write_noise > 0.0:
         z0 = normal_of(ww0, 0, key, cell, op, 0)
         g = min(max(g + _write_noise_sd(cfg, g, g0) * z0, lo), hi)
     if cfg.write_offset_std > 0.0:
         z1 = normal_of(ww1, 1, key, cell, op, 0)
         offset[p, i, j] = cfg.write_offset_std * z1
-    G[p, i, j] = g
+    return g
 
 
-@jit(inline="always")
+@jit
 def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
                 step_down, stuck, lut_dev, g_bins, u_points, quantiles, mu, k_scale, cfg, key,
                 op, row_counts, wscr, ient, fent, qent):
@@ -227,9 +229,9 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
     of them (independent loads, so many cache misses are in flight: TaOx's table is 16 MB);
     then the arithmetic. ``wscr``: the cells' random words (pulse words in rows 0 .. 2P-1,
     write-noise words in 2P .. 4P-1, see :func:`_update_rows`); ``ient``, ``fent``, ``qent``:
-    scratch. (At most 30 arguments: Python passes more as ``*args``, which Numba cannot
-    inline.)"""
+    scratch."""
     P, R, C = G.shape
+    noisy_write = cfg.write_noise > 0.0 or cfg.write_offset_std > 0.0
     e = 0
     for m in range(n):
         j = pulsed[m]
@@ -279,8 +281,10 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
         lo = g_lo[p, i, j]
         hi = g_hi[p, i, j]
         g = min(max(g0 + scale * aggregate_of(step, mean, k), lo), hi)
-        _store(G, offset, p, i, j, g, g0, lo, hi, cfg, key, op, (p * R + i) * C + j,
-               wscr[2 * P + p, m], wscr[3 * P + p, m])
+        if noisy_write:
+            g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, key, op, (p * R + i) * C + j,
+                             wscr[2 * P + p, m], wscr[3 * P + p, m])
+        G[p, i, j] = g
 
 
 @jit
@@ -328,7 +332,7 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                 gather_words(keys[1], base, pulsed, n, op, 0, pw0[p], pw1[p])
             if noisy_write:
                 gather_words(keys[2], base, pulsed, n, op, 0, ww0[p], ww1[p])
-        if model == LOOKUP and aggregate:
+        if model == LOOKUP and aggregate:  # (a call per row: inlined, it slowed the step models)
             _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
                         step_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, cfg,
                         keys[2], op, row_counts, wscr, ient, fent, qent)
@@ -357,8 +361,10 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                     g = _step_cell(model, False, k, g0, lo, hi, step_down[p, i, j],
                                    c_down[p, i, j], a_up[p, i, j], a_down[p, i, j], s, aggregate,
                                    keys[1], op, cell, pw0[p, m], pw1[p, m])
-                _store(G, offset, p, i, j, g, g0, lo, hi, cfg, keys[2], op, cell, ww0[p, m],
-                       ww1[p, m])
+                if noisy_write:
+                    g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, keys[2], op, cell,
+                                     ww0[p, m], ww1[p, m])
+                G[p, i, j] = g
 
 
 @jit
@@ -386,7 +392,7 @@ def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     R = G.shape[1]
     rbits, cbits = _bits(x, d, cfg, keys, op)
     row_counts = np.zeros((R, 2))
-    fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], G.shape[2])
+    fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], G.shape[2], cfg)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
                  lut[3], lut[4], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
@@ -411,7 +417,7 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     g_bins, u_points, dg_table, mu, k_scale = lut
     for blk in prange((R + ROW_BLOCK - 1) // ROW_BLOCK):
         r0 = blk * ROW_BLOCK
-        fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], G.shape[2])
+        fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], G.shape[2], cfg)
         _update_rows(r0, min(r0 + ROW_BLOCK, R), G, offset, g_lo, g_hi, step_up, step_down,
                      c_up, c_down, a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu,
                      k_scale, x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
@@ -429,7 +435,7 @@ def update_cells(G, offset, cp, lut, req, cfg, keys, op, counts):
     row_counts = np.zeros((R, 2))
     empty = np.zeros(0)
     bits = np.zeros(max(R, C), np.uint64)
-    fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], C)
+    fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], C, cfg)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
                  lut[3], lut[4], empty, empty, req, cfg, keys, op, bits, bits, row_counts,
