@@ -101,7 +101,7 @@ def _sample(g_bins, u_points, quantiles, mu, dev, direction, G, u, i):
 
 
 @jit(inline="always")
-def mean_at(g_bins, mu, dev, direction, G, i):
+def _mean_at(g_bins, mu, dev, direction, G, i):
     """:func:`lut_mean` with the G interval ``i`` already found."""
     n = g_bins.shape[2]
     if i < 0:
@@ -122,7 +122,7 @@ def lut_step(g_bins, u_points, quantiles, mu, dev, direction, G, u):
 @jit(inline="always")
 def lut_mean(g_bins, mu, dev, direction, G):
     """Mean one-pulse change mu(G) [S] at conductance ``G`` [S] (linear in G, clamped)."""
-    return mean_at(g_bins, mu, dev, direction, G, interval(g_bins, dev, direction, G))
+    return _mean_at(g_bins, mu, dev, direction, G, interval(g_bins, dev, direction, G))
 
 
 @jit(inline="always")
