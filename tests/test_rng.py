@@ -65,8 +65,9 @@ def test_vectorised_words_reproduce_normal2_and_uniform4(draw):
     assert got == [tuple(rng.normal2(key, 11 + p, op, draw)) for p in range(n)]
 
     offsets = np.sort(np.random.default_rng(3).choice(10 * n, 500, replace=False))
-    g0, g1 = np.empty(500, np.uint64), np.empty(500, np.uint64)
-    rng.gather_words(key, 7, offsets, 500, op, draw, g0, g1)
+    words = np.zeros((4, 500), np.uint64)  # into rows 3 and 1
+    rng.gather_words(key, 7, offsets, 500, op, draw, words, 3, 1)
+    g0, g1 = words[3], words[1]
     a0, a1 = np.empty(10 * n + 7, np.uint64), np.empty(10 * n + 7, np.uint64)
     rng.normal_words(key, 0, 10 * n + 7, op, draw, a0, a1)
     assert np.array_equal(g0, a0[7 + offsets]) and np.array_equal(g1, a1[7 + offsets])

@@ -230,14 +230,16 @@ def normal_words(key, elem0, n, op, draw, w0, w1):
 
 
 @jit
-def gather_words(key, base, offsets, n, op, draw, w0, w1):
-    """:func:`normal_words` for elements ``base + offsets[m]``, ``m < n`` (draw 0 words are
-    also those of ``uniform4(key, elem, op, 0)``, see :func:`uniform_of`); vectorised."""
+def gather_words(key, base, offsets, n, op, draw, words, r0, r1):
+    """:func:`normal_words` for elements ``base + offsets[m]``, ``m < n``, into rows ``r0``
+    and ``r1`` of ``words`` (2-D, so callers pass no row views: each view costs reference
+    counting). Draw-0 words are also those of ``uniform4(key, elem, op, 0)``, see
+    :func:`uniform_of`. Vectorised."""
     d = np.uint32(draw) << np.uint32(8)
     for m in range(n):
         a, b, c, e = random4(key, base + offsets[m], op, d)
-        w0[m] = _join(a, b)
-        w1[m] = _join(c, e)
+        words[r0, m] = _join(a, b)
+        words[r1, m] = _join(c, e)
 
 
 @jit(inline="always")

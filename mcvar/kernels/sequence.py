@@ -77,6 +77,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
         fscr, pulsed, wscr, ient, fent, qent = row_scratch(P, C, cfg)
         w0 = np.empty((C + 1) // 2, np.uint64)
         w1 = np.empty_like(w0)
+        no_req = np.empty((0, 0))  # (rank-1 updates: no per-cell request)
         h = block_hist[blk]
         amp = math.sqrt(cfg.pulses_per_unit / cfg.bl)
         total = total2 = req2 = cross = ach2 = maxabs = 0.0
@@ -93,7 +94,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
                         before[p, i - r0, j] = G[p, i, j]
             _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down,
                          a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d,
-                         np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts, fscr,
+                         no_req, cfg, keys, op, rbits, cbits, row_counts, fscr,
                          pulsed, wscr, ient, fent, qent)
             for i in range(r0, r1):
                 lx = lr * x[i]

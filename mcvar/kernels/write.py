@@ -69,15 +69,19 @@ def step_response(model, up, G, D, c, a_up, a_down):
 
     ``D``: the cell's step [S] in this direction; ``c``: its coefficient in this direction;
     ``a_up``, ``a_down``: its anchors (meaning per model in mcvar.devices.draw_cells).
+    Written with selects on ``up``, not branches: the direction of neighbouring cells is
+    random, and a mispredicted branch per cell cost more than the arithmetic.
     """
+    sgn = 1.0 if up else -1.0
+    anchor = a_up if up else a_down
     if model == LINEAR:
-        return D if up else -D
+        return sgn * D
     if model == LINEAR_STEP or model == SOFT_BOUNDS:
-        return D * (1.0 - c * (G - a_up)) if up else -D * (1.0 - c * (G - a_down))
-    if model == EXPONENTIAL:
-        return D * math.exp(-c * (G - a_up)) if up else -D * math.exp(-c * (a_down - G))
+        return (sgn * D) * (1.0 - c * (G - anchor))
+    if model == EXPONENTIAL:  # down: -D exp(-c (a_down - G))
+        return (sgn * D) * math.exp(-c * (sgn * (G - anchor)))
     if model == CROSSSIM_ASYM:
-        return (a_up - G) * c if up else (a_down - G) * c
+        return (anchor - G) * c
     # CROSSSIM_SYM: A = a_up, B = a_down, c = exp(-2 a delta) with signed delta
     return a_up / (1.0 + c * (a_up / (G - a_down) - 1.0)) - G + a_down
 
@@ -130,7 +134,7 @@ def _row_pulses(cfg, rule, xi, d, size, u, rbits, cbits, i, k_row):
     elif rule == 1:
         for j in range(k_row.shape[0]):
             v = c * size[j]
-            fl = math.floor(v)
+            fl = np.floor(v)  # (math.floor returns an int: a float-int-float round trip)
             k_row[j] = min(fl + 1.0 if u[j] < v - fl else fl, n_max)
     else:
         for j in range(k_row.shape[0]):
@@ -151,6 +155,17 @@ def _lookup_cell(g_bins, u_points, quantiles, mu, dev, up, k, g, g_lo, g_hi, sca
     return g
 
 
+@jit
+def _aggregated_steps(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, key, op, cell, w0):
+    """``k`` pulses of a step-model cell in one step, ``k dG1 + sqrt(k) dG1 s xi``; new G [S].
+    (A call: inlined, its square root was hoisted into every pulse-by-pulse update.)"""
+    dg1 = step_response(model, up, g, D, c, a_up, a_down)
+    dg = k * dg1
+    if s > 0.0:
+        dg += math.sqrt(k) * dg1 * s * normal_of(w0, 0, key, cell, op, 0)
+    return min(max(g + dg, g_lo), g_hi)
+
+
 @jit(inline="always")
 def _step_cell(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, aggregate, key, op, cell,
                w0, w1):
@@ -159,11 +174,8 @@ def _step_cell(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, aggregate, ke
     ``w0``, ``w1``: the cell's draw-0 random words (the normals of its first two pulses).
     """
     if aggregate:
-        dg1 = step_response(model, up, g, D, c, a_up, a_down)
-        dg = k * dg1
-        if s > 0.0:
-            dg += math.sqrt(k) * dg1 * s * normal_of(w0, 0, key, cell, op, 0)
-        return min(max(g + dg, g_lo), g_hi)
+        return _aggregated_steps(model, up, k, g, g_lo, g_hi, D, c, a_up, a_down, s, key, op,
+                                 cell, w0)
     for t in range(int(k)):
         dg = step_response(model, up, g, D, c, a_up, a_down)
         if s > 0.0:
@@ -313,8 +325,6 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
     rule = 1 if per_cell and (cfg.rule == 2 or cfg.rule == 3) else cfg.rule
     quads = (C + 3) // 4
     size, k_row, u_row = fscr[0], fscr[1], fscr[2]
-    pw0, pw1 = wscr[:P], wscr[P:2 * P]  # pulse-noise words of the pulsed cells, per plane
-    ww0, ww1 = wscr[2 * P:3 * P], wscr[3 * P:]  # their write-noise words
     for i in range(r0, r1):
         if rule == 1:  # rounding uniforms of the row, four cells per Philox block
             fill_uniform_at(keys[0], i * quads, op, u_row)
@@ -328,42 +338,46 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
             n += 1 if k_row[j] > 0.0 else 0
         for p in range(P):
             base = (p * R + i) * C
-            if pulse_words:
-                gather_words(keys[1], base, pulsed, n, op, 0, pw0[p], pw1[p])
+            if pulse_words:  # rows p, P + p: pulse-noise words; 2P + p, 3P + p: write noise
+                gather_words(keys[1], base, pulsed, n, op, 0, wscr, p, P + p)
             if noisy_write:
-                gather_words(keys[2], base, pulsed, n, op, 0, ww0[p], ww1[p])
+                gather_words(keys[2], base, pulsed, n, op, 0, wscr, 2 * P + p, 3 * P + p)
         if model == LOOKUP and aggregate:  # (a call per row: inlined, it slowed the step models)
             _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
                         step_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, cfg,
                         keys[2], op, row_counts, wscr, ient, fent, qent)
             continue
-        for m in range(n):
-            j = pulsed[m]
-            k = k_row[j]
-            sign = req[i, j] if per_cell else xi * d[j]
-            for p in range(P):
-                up = (sign > 0.0) == (p == 0)
-                row_counts[i, 0 if up else 1] += k
+        n_up, n_down = row_counts[i, 0], row_counts[i, 1]  # (locals: no store-load chain)
+        for m in range(n):  # a pair's two planes move opposite ways: k pulses each way
+            k = k_row[pulsed[m]]
+            if P == 2 or (req[i, pulsed[m]] if per_cell else xi * d[pulsed[m]]) > 0.0:
+                n_up += k
+            if P == 2 or not (req[i, pulsed[m]] if per_cell else xi * d[pulsed[m]]) > 0.0:
+                n_down += k
+        row_counts[i, 0], row_counts[i, 1] = n_up, n_down
+        for p in range(P):  # (plane outermost: the cell index is then the only one that varies)
+            for m in range(n):
+                j = pulsed[m]
                 if stuck[p, i, j] != 0:
                     continue
+                k = k_row[j]
+                up = ((req[i, j] if per_cell else xi * d[j]) > 0.0) == (p == 0)
                 cell = (p * R + i) * C + j
                 g0 = G[p, i, j]
                 lo, hi = g_lo[p, i, j], g_hi[p, i, j]
                 if model == LOOKUP:  # step arrays hold the d2d scale of the measured steps
                     g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, j], up, k, g0,
                                      lo, hi, step_up[p, i, j] if up else step_down[p, i, j], keys[1],
-                                     op, cell, pw0[p, m], pw1[p, m])
-                elif up:
-                    g = _step_cell(model, True, k, g0, lo, hi, step_up[p, i, j], c_up[p, i, j],
-                                   a_up[p, i, j], a_down[p, i, j], s, aggregate, keys[1], op, cell,
-                                   pw0[p, m], pw1[p, m])
-                else:
-                    g = _step_cell(model, False, k, g0, lo, hi, step_down[p, i, j],
-                                   c_down[p, i, j], a_up[p, i, j], a_down[p, i, j], s, aggregate,
-                                   keys[1], op, cell, pw0[p, m], pw1[p, m])
+                                     op, cell, wscr[p, m], wscr[P + p, m])
+                else:  # (both directions' parameters loaded, then selected: no branch)
+                    d_up, d_down = step_up[p, i, j], step_down[p, i, j]
+                    cu, cd = c_up[p, i, j], c_down[p, i, j]
+                    g = _step_cell(model, up, k, g0, lo, hi, d_up if up else d_down,
+                                   cu if up else cd, a_up[p, i, j], a_down[p, i, j], s, aggregate,
+                                   keys[1], op, cell, wscr[p, m], wscr[P + p, m])
                 if noisy_write:
                     g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, keys[2], op, cell,
-                                     ww0[p, m], ww1[p, m])
+                                     wscr[2 * P + p, m], wscr[3 * P + p, m])
                 G[p, i, j] = g
 
 
