@@ -245,14 +245,16 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
     P, R, C = G.shape
     noisy_write = cfg.write_noise > 0.0 or cfg.write_offset_std > 0.0
     e = 0
+    n_up, n_down = row_counts[i, 0], row_counts[i, 1]  # (locals: no store-load chain)
     for m in range(n):
-        j = pulsed[m]
+        j = np.uint64(pulsed[m])  # (unsigned indices: no negative-index wraparound)
         k = k_row[j]
         sign = req[i, j] if per_cell else xi * d[j]
         for p in range(P):
             up = (sign > 0.0) == (p == 0)
             direction = 0 if up else 1
-            row_counts[i, direction] += k
+            n_up += k if up else 0.0
+            n_down += 0.0 if up else k
             if stuck[p, i, j] != 0:
                 continue
             dev = lut_dev[p, i, j]
@@ -267,6 +269,7 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
             fent[0, e] = g0
             fent[1, e] = u
             e += 1
+    row_counts[i, 0], row_counts[i, 1] = n_up, n_down
     for c in range(e):
         qa, qb, qc, qd = corners(quantiles, ient[2, c], ient[3, c], ient[4, c], ient[5, c])
         qent[0, c] = qa
@@ -280,7 +283,7 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
         direction = ient[3, c]
         gi = ient[4, c]
         ui = ient[5, c]
-        j = pulsed[m]
+        j = np.uint64(pulsed[m])
         g0 = fent[0, c]
         u = fent[1, c]
         step, mean = sample_at(g_bins, u_points, mu, dev, direction, g0, u, gi, ui, qent[0, c],
@@ -294,8 +297,8 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
         hi = g_hi[p, i, j]
         g = min(max(g0 + scale * aggregate_of(step, mean, k), lo), hi)
         if noisy_write:
-            g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, key, op, (p * R + i) * C + j,
-                             wscr[2 * P + p, m], wscr[3 * P + p, m])
+            g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, key, op,
+                             (p * R + i) * C + pulsed[m], wscr[2 * P + p, m], wscr[3 * P + p, m])
         G[p, i, j] = g
 
 
@@ -358,27 +361,28 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
         for p in range(P):  # (plane outermost: the cell index is then the only one that varies)
             for m in range(n):
                 j = pulsed[m]
-                if stuck[p, i, j] != 0:
+                u = np.uint64(j)  # (an unsigned index needs no negative-index wraparound)
+                if stuck[p, i, u] != 0:
                     continue
-                k = k_row[j]
-                up = ((req[i, j] if per_cell else xi * d[j]) > 0.0) == (p == 0)
+                k = k_row[u]
+                up = ((req[i, u] if per_cell else xi * d[u]) > 0.0) == (p == 0)
                 cell = (p * R + i) * C + j
-                g0 = G[p, i, j]
-                lo, hi = g_lo[p, i, j], g_hi[p, i, j]
+                g0 = G[p, i, u]
+                lo, hi = g_lo[p, i, u], g_hi[p, i, u]
                 if model == LOOKUP:  # step arrays hold the d2d scale of the measured steps
-                    g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, j], up, k, g0,
-                                     lo, hi, step_up[p, i, j] if up else step_down[p, i, j], keys[1],
+                    g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, u], up, k, g0,
+                                     lo, hi, step_up[p, i, u] if up else step_down[p, i, u], keys[1],
                                      op, cell, wscr[p, m], wscr[P + p, m])
                 else:  # (both directions' parameters loaded, then selected: no branch)
-                    d_up, d_down = step_up[p, i, j], step_down[p, i, j]
-                    cu, cd = c_up[p, i, j], c_down[p, i, j]
+                    d_up, d_down = step_up[p, i, u], step_down[p, i, u]
+                    cu, cd = c_up[p, i, u], c_down[p, i, u]
                     g = _step_cell(model, up, k, g0, lo, hi, d_up if up else d_down,
-                                   cu if up else cd, a_up[p, i, j], a_down[p, i, j], s, aggregate,
+                                   cu if up else cd, a_up[p, i, u], a_down[p, i, u], s, aggregate,
                                    keys[1], op, cell, wscr[p, m], wscr[P + p, m])
                 if noisy_write:
-                    g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, keys[2], op, cell,
+                    g = _write_noise(offset, p, i, u, g, g0, lo, hi, cfg, keys[2], op, cell,
                                      wscr[2 * P + p, m], wscr[3 * P + p, m])
-                G[p, i, j] = g
+                G[p, i, u] = g
 
 
 @jit
