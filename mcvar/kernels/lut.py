@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..accelerate import jit
 
 
@@ -33,17 +35,18 @@ def interval(grid, dev, direction, x):
     dominated the run time of the update loops.
     """
     n = grid.shape[2]
-    lo = grid[dev, direction, 0]
-    hi = grid[dev, direction, n - 1]
+    a, b = np.uint64(dev), np.uint64(direction)  # (unsigned: no negative-index wraparound)
+    lo = grid[a, b, 0]
+    hi = grid[a, b, n - 1]
     if x >= lo:
         if x >= hi:
             return n - 1
         j = int((x - lo) * ((n - 1) / (hi - lo)))
         if j > n - 2:
             j = n - 2
-        while x < grid[dev, direction, j]:
+        while x < grid[a, b, np.uint64(j)]:
             j -= 1
-        while x >= grid[dev, direction, j + 1]:
+        while x >= grid[a, b, np.uint64(j + 1)]:
             j += 1
         return j
     if x < lo:
@@ -68,10 +71,11 @@ def corners(quantiles, dev, direction, i, m):
     does not fit in the core's caches, and one miss per cell at a time dominated updates.
     """
     n, n_cdf = quantiles.shape[2], quantiles.shape[3]
-    k0, k1 = min(max(i, 0), n - 1), min(max(i + 1, 0), n - 1)
-    m0, m1 = min(max(m, 0), n_cdf - 1), min(max(m + 1, 0), n_cdf - 1)
-    return (quantiles[dev, direction, k0, m0], quantiles[dev, direction, k0, m1],
-            quantiles[dev, direction, k1, m0], quantiles[dev, direction, k1, m1])
+    k0, k1 = np.uint64(min(max(i, 0), n - 1)), np.uint64(min(max(i + 1, 0), n - 1))
+    m0, m1 = np.uint64(min(max(m, 0), n_cdf - 1)), np.uint64(min(max(m + 1, 0), n_cdf - 1))
+    a, b = np.uint64(dev), np.uint64(direction)  # (unsigned: no negative-index wraparound)
+    return (quantiles[a, b, k0, m0], quantiles[a, b, k0, m1],
+            quantiles[a, b, k1, m0], quantiles[a, b, k1, m1])
 
 
 @jit(inline="always")
@@ -81,15 +85,17 @@ def sample_at(g_bins, u_points, mu, dev, direction, G, u, i, m, qa, qb, qc, qd):
     and their :func:`corners` ``qa .. qd``. Bilinear: first in ``u`` on both G bins, then in G.
     """
     n, n_cdf = g_bins.shape[2], u_points.shape[2]
+    d_, r_ = np.uint64(dev), np.uint64(direction)  # (unsigned: no negative-index wraparound)
     if m < 0 or m >= n_cdf - 1:  # u beyond the CDF grid: the end quantiles
         a, b = qa, qc
     else:
-        u0, u1 = u_points[dev, direction, m], u_points[dev, direction, m + 1]
+        u0, u1 = u_points[d_, r_, np.uint64(m)], u_points[d_, r_, np.uint64(m + 1)]
         a, b = _lerp(u, u0, u1, qa, qb), _lerp(u, u0, u1, qc, qd)
     if i < 0 or i >= n - 1:  # G beyond the bins: the end bin
-        return a, mu[dev, direction, 0 if i < 0 else n - 1]
-    g0, g1 = g_bins[dev, direction, i], g_bins[dev, direction, i + 1]
-    return _lerp(G, g0, g1, a, b), _lerp(G, g0, g1, mu[dev, direction, i], mu[dev, direction, i + 1])
+        return a, mu[d_, r_, 0 if i < 0 else n - 1]
+    i0, i1 = np.uint64(i), np.uint64(i + 1)
+    g0, g1 = g_bins[d_, r_, i0], g_bins[d_, r_, i1]
+    return _lerp(G, g0, g1, a, b), _lerp(G, g0, g1, mu[d_, r_, i0], mu[d_, r_, i1])
 
 
 @jit(inline="always")
