@@ -532,3 +532,22 @@ def test_aggregate_mean_scales_as_k_and_variance_as_k(name, d, direction, k):
     centred = out - out.mean()
     se_var = np.sqrt((np.mean(centred**4) - np.var(out) ** 2) / n)
     assert abs(np.var(out) - k * var1) < 5 * se_var
+
+
+def test_prefetch_emits_a_prefetch_and_changes_nothing():
+    """prefetch4 compiles to a prefetch instruction and has no effect on the values read."""
+    from numba import njit
+
+    from mcvar.kernels.prefetch import prefetch4
+
+    @njit
+    def gather(q, idx):
+        for t in range(idx.size):
+            prefetch4(q, 1, 0, idx[t], 2)
+        return np.array([q[1, 0, idx[t], 2] for t in range(idx.size)])
+
+    q = np.random.default_rng(0).random((2, 2, 300, 5)).astype(np.float32)
+    idx = np.random.default_rng(1).integers(0, 300, 50)
+    assert np.array_equal(gather(q, idx), q[1, 0, idx, 2])
+    asm = next(iter(gather.inspect_asm().values()))
+    assert "prefetch" in asm

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from ..accelerate import jit
+from .prefetch import prefetch4
 
 
 @jit(inline="always")
@@ -76,6 +77,16 @@ def corners(quantiles, dev, direction, i, m):
     a, b = np.uint64(dev), np.uint64(direction)  # (unsigned: no negative-index wraparound)
     return (quantiles[a, b, k0, m0], quantiles[a, b, k0, m1],
             quantiles[a, b, k1, m0], quantiles[a, b, k1, m1])
+
+
+@jit(inline="always")
+def prefetch_corners(quantiles, dev, direction, i, m):
+    """Start loading the cache lines of :func:`corners` (the rows of G intervals ``i`` and
+    ``i + 1`` at CDF interval ``m``) without waiting for them."""
+    n, n_cdf = quantiles.shape[2], quantiles.shape[3]
+    m0 = min(max(m, 0), n_cdf - 1)
+    prefetch4(quantiles, dev, direction, min(max(i, 0), n - 1), m0)
+    prefetch4(quantiles, dev, direction, min(max(i + 1, 0), n - 1), m0)
 
 
 @jit(inline="always")

@@ -36,7 +36,8 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .lut import aggregate_of, calibrated_count, corners, interval, lut_step, sample_at
+from .lut import (aggregate_of, calibrated_count, corners, interval, lut_step, prefetch_corners,
+                  sample_at)
 from .rng import (fill_uniform_at, gather_words, normal_at, normal_of, uniform4, uniform_at,
                   uniform_of)
 
@@ -264,8 +265,11 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
             ient[1, e] = m
             ient[2, e] = dev
             ient[3, e] = direction
-            ient[4, e] = interval(g_bins, dev, direction, g0)
-            ient[5, e] = interval(u_points, dev, direction, u)
+            gi = interval(g_bins, dev, direction, g0)
+            ui = interval(u_points, dev, direction, u)
+            prefetch_corners(quantiles, dev, direction, gi, ui)
+            ient[4, e] = gi
+            ient[5, e] = ui
             fent[0, e] = g0
             fent[1, e] = u
             e += 1
