@@ -535,15 +535,15 @@ def test_aggregate_mean_scales_as_k_and_variance_as_k(name, d, direction, k):
 
 
 def test_prefetch_emits_a_prefetch_and_changes_nothing():
-    """prefetch4 compiles to a prefetch instruction and has no effect on the values read."""
+    """prefetch compiles to a prefetch instruction and has no effect on the values read."""
     from numba import njit
 
-    from mcvar.kernels.prefetch import prefetch4
+    from mcvar.kernels.prefetch import prefetch
 
     @njit
     def gather(q, idx):
         for t in range(idx.size):
-            prefetch4(q, 1, 0, idx[t], 2)
+            prefetch(q, (1, 0, idx[t], 2))
         return np.array([q[1, 0, idx[t], 2] for t in range(idx.size)])
 
     q = np.random.default_rng(0).random((2, 2, 300, 5)).astype(np.float32)

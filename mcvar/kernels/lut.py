@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from ..accelerate import jit
-from .prefetch import prefetch4
+from .prefetch import prefetch
 
 
 @jit(inline="always")
@@ -85,8 +85,8 @@ def prefetch_corners(quantiles, dev, direction, i, m):
     ``i + 1`` at CDF interval ``m``) without waiting for them."""
     n, n_cdf = quantiles.shape[2], quantiles.shape[3]
     m0 = min(max(m, 0), n_cdf - 1)
-    prefetch4(quantiles, dev, direction, min(max(i, 0), n - 1), m0)
-    prefetch4(quantiles, dev, direction, min(max(i + 1, 0), n - 1), m0)
+    prefetch(quantiles, (dev, direction, min(max(i, 0), n - 1), m0))
+    prefetch(quantiles, (dev, direction, min(max(i + 1, 0), n - 1), m0))
 
 
 @jit(inline="always")

@@ -1,8 +1,8 @@
 """Software prefetch of one array element's cache line (LLVM's ``llvm.prefetch``).
 
-Lookup-table updates read two random cache lines of a large table (16 MB for TaOx) per
-cell; asking for them as soon as their indices are known lets the misses overlap with the
-rest of the row's work instead of stalling the loads that use them.
+A kernel that knows which memory it will read soon can ask for it first, so the cache
+misses overlap with other work instead of stalling the loads that use them: the table rows
+of lookup-table updates (two random lines of a 16 MB table per cell for TaOx).
 """
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ from numba.extending import intrinsic
 
 
 @intrinsic
-def prefetch4(typingctx, ary, i0, i1, i2, i3):
-    """Prefetch the cache line of ``ary[i0, i1, i2, i3]`` for reading (indices in bounds)."""
-    if not (isinstance(ary, types.Array) and ary.ndim == 4):
+def prefetch(typingctx, ary, index):
+    """Prefetch the cache line of ``ary[index]`` for reading; ``index`` a tuple of
+    ``ary.ndim`` integers, in bounds (not checked: a prefetch never faults)."""
+    if not (isinstance(ary, types.Array) and isinstance(index, types.BaseTuple)
+            and len(index) == ary.ndim and all(isinstance(t, types.Integer) for t in index)):
         return None
-    sig = types.void(ary, i0, i1, i2, i3)
+    sig = types.void(ary, index)
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
+        aryty, idxty = signature.args
         arr = context.make_array(aryty)(context, builder, args[0])
-        idx = [context.cast(builder, a, t, types.intp)
-               for a, t in zip(args[1:], signature.args[1:])]
+        idx = [context.cast(builder, v, t, types.intp)
+               for v, t in zip(cgutils.unpack_tuple(builder, args[1]), idxty)]
         ptr = cgutils.get_item_pointer(context, builder, aryty, arr, idx, wraparound=False)
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
