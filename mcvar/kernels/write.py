@@ -228,7 +228,7 @@ def _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, key, op, cell, ww0, ww1):
 @jit
 def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
                 step_down, stuck, lut_dev, g_bins, u_points, quantiles, mu, k_scale, cfg, key,
-                op, row_counts, wscr, ient, fent, qent):
+                op, wscr, ient, fent, qent):
     """Aggregated lookup-table update of the ``n`` pulsed cells of row ``i``.
 
     A cell's ``k`` nominal pulses become ``k_s = k * k_scale[dev, s]`` steps of its device's
@@ -246,16 +246,12 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
     P, R, C = G.shape
     noisy_write = cfg.write_noise > 0.0 or cfg.write_offset_std > 0.0
     e = 0
-    n_up, n_down = row_counts[i, 0], row_counts[i, 1]  # (locals: no store-load chain)
     for m in range(n):
         j = np.uint64(pulsed[m])  # (unsigned indices: no negative-index wraparound)
-        k = k_row[j]
         sign = req[i, j] if per_cell else xi * d[j]
         for p in range(P):
             up = (sign > 0.0) == (p == 0)
             direction = 0 if up else 1
-            n_up += k if up else 0.0
-            n_down += 0.0 if up else k
             if stuck[p, i, j] != 0:
                 continue
             dev = lut_dev[p, i, j]
@@ -273,7 +269,6 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
             fent[0, e] = g0
             fent[1, e] = u
             e += 1
-    row_counts[i, 0], row_counts[i, 1] = n_up, n_down
     for c in range(e):
         qa, qb, qc, qd = corners(quantiles, ient[2, c], ient[3, c], ient[4, c], ient[5, c])
         qent[0, c] = qa
@@ -349,44 +344,44 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                 gather_words(keys[1], base, pulsed, n, op, 0, wscr, p, P + p)
             if noisy_write:
                 gather_words(keys[2], base, pulsed, n, op, 0, wscr, 2 * P + p, 3 * P + p)
-        if model == LOOKUP and aggregate:  # (a call per row: inlined, it slowed the step models)
-            _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
-                        step_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, cfg,
-                        keys[2], op, row_counts, wscr, ient, fent, qent)
-            continue
         n_up, n_down = row_counts[i, 0], row_counts[i, 1]  # (locals: no store-load chain)
         for m in range(n):  # a pair's two planes move opposite ways: k pulses each way
             k = k_row[pulsed[m]]
-            if P == 2 or (req[i, pulsed[m]] if per_cell else xi * d[pulsed[m]]) > 0.0:
+            positive = (req[i, pulsed[m]] if per_cell else xi * d[pulsed[m]]) > 0.0
+            if P == 2 or positive:
                 n_up += k
-            if P == 2 or not (req[i, pulsed[m]] if per_cell else xi * d[pulsed[m]]) > 0.0:
+            if P == 2 or not positive:
                 n_down += k
         row_counts[i, 0], row_counts[i, 1] = n_up, n_down
+        if model == LOOKUP and aggregate:  # (a call per row: inlined, it slowed the step models)
+            _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
+                        step_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, cfg,
+                        keys[2], op, wscr, ient, fent, qent)
+            continue
         for p in range(P):  # (plane outermost: the cell index is then the only one that varies)
             for m in range(n):
-                j = pulsed[m]
-                u = np.uint64(j)  # (an unsigned index needs no negative-index wraparound)
-                if stuck[p, i, u] != 0:
+                j = np.uint64(pulsed[m])  # (unsigned: no negative-index wraparound)
+                if stuck[p, i, j] != 0:
                     continue
-                k = k_row[u]
-                up = ((req[i, u] if per_cell else xi * d[u]) > 0.0) == (p == 0)
-                cell = (p * R + i) * C + j
-                g0 = G[p, i, u]
-                lo, hi = g_lo[p, i, u], g_hi[p, i, u]
+                k = k_row[j]
+                up = ((req[i, j] if per_cell else xi * d[j]) > 0.0) == (p == 0)
+                cell = (p * R + i) * C + pulsed[m]
+                g0 = G[p, i, j]
+                lo, hi = g_lo[p, i, j], g_hi[p, i, j]
                 if model == LOOKUP:  # step arrays hold the d2d scale of the measured steps
-                    g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, u], up, k, g0,
-                                     lo, hi, step_up[p, i, u] if up else step_down[p, i, u], keys[1],
+                    g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, j], up, k, g0,
+                                     lo, hi, step_up[p, i, j] if up else step_down[p, i, j], keys[1],
                                      op, cell, wscr[p, m], wscr[P + p, m])
                 else:  # (both directions' parameters loaded, then selected: no branch)
-                    d_up, d_down = step_up[p, i, u], step_down[p, i, u]
-                    cu, cd = c_up[p, i, u], c_down[p, i, u]
+                    d_up, d_down = step_up[p, i, j], step_down[p, i, j]
+                    cu, cd = c_up[p, i, j], c_down[p, i, j]
                     g = _step_cell(model, up, k, g0, lo, hi, d_up if up else d_down,
-                                   cu if up else cd, a_up[p, i, u], a_down[p, i, u], s, aggregate,
+                                   cu if up else cd, a_up[p, i, j], a_down[p, i, j], s, aggregate,
                                    keys[1], op, cell, wscr[p, m], wscr[P + p, m])
                 if noisy_write:
-                    g = _write_noise(offset, p, i, u, g, g0, lo, hi, cfg, keys[2], op, cell,
+                    g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, keys[2], op, cell,
                                      wscr[2 * P + p, m], wscr[3 * P + p, m])
-                G[p, i, u] = g
+                G[p, i, j] = g
 
 
 @jit
