@@ -212,17 +212,21 @@ def row_scratch(P, C, cfg):
 
 
 @jit(inline="always")
-def _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, key, op, cell, ww0, ww1):
-    """Cell (p, i, j)'s new conductance ``g`` [S] (it was ``g0``) plus CrossSim's write noise,
-    clipped to ``[lo, hi]``; sets aihwkit's write-noise offset. ``ww0``, ``ww1``: the cell's
-    draw-0 words of stream ``key``."""
+def _write_noise(g, g0, lo, hi, cfg, key, op, cell, ww0):
+    """A cell's new conductance ``g`` [S] (it was ``g0``) plus CrossSim's write noise, clipped
+    to ``[lo, hi]``. ``ww0``: the cell's first draw-0 word of stream ``key``."""
     if cfg.write_noise > 0.0:
         z0 = normal_of(ww0, 0, key, cell, op, 0)
         g = min(max(g + _write_noise_sd(cfg, g, g0) * z0, lo), hi)
-    if cfg.write_offset_std > 0.0:
-        z1 = normal_of(ww1, 1, key, cell, op, 0)
-        offset[p, i, j] = cfg.write_offset_std * z1
     return g
+
+
+@jit(inline="always")
+def _write_offset(cfg, key, op, cell, ww1):
+    """aihwkit's read-visible write-noise offset [S] of a pulsed cell (``write_noise_std``).
+    ``ww1``: the cell's second draw-0 word of stream ``key``. (Offsets are stored by the
+    caller: an array passed into an inlined function is reference counted per cell.)"""
+    return cfg.write_offset_std * normal_of(ww1, 1, key, cell, op, 0)
 
 
 @jit
@@ -244,7 +248,6 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
     write-noise words in 2P .. 4P-1, see :func:`_update_rows`); ``ient``, ``fent``, ``qent``:
     scratch."""
     P, R, C = G.shape
-    noisy_write = cfg.write_noise > 0.0 or cfg.write_offset_std > 0.0
     e = 0
     for m in range(n):
         j = np.uint64(pulsed[m])  # (unsigned indices: no negative-index wraparound)
@@ -295,9 +298,10 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
         lo = g_lo[p, i, j]
         hi = g_hi[p, i, j]
         g = min(max(g0 + scale * aggregate_of(step, mean, k), lo), hi)
-        if noisy_write:
-            g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, key, op,
-                             (p * R + i) * C + pulsed[m], wscr[2 * P + p, m], wscr[3 * P + p, m])
+        cell = (p * R + i) * C + pulsed[m]
+        g = _write_noise(g, g0, lo, hi, cfg, key, op, cell, wscr[2 * P + p, m])
+        if cfg.write_offset_std > 0.0:
+            offset[p, i, j] = _write_offset(cfg, key, op, cell, wscr[3 * P + p, m])
         G[p, i, j] = g
 
 
@@ -378,9 +382,9 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                     g = _step_cell(model, up, k, g0, lo, hi, d_up if up else d_down,
                                    cu if up else cd, a_up[p, i, j], a_down[p, i, j], s, aggregate,
                                    keys[1], op, cell, wscr[p, m], wscr[P + p, m])
-                if noisy_write:
-                    g = _write_noise(offset, p, i, j, g, g0, lo, hi, cfg, keys[2], op, cell,
-                                     wscr[2 * P + p, m], wscr[3 * P + p, m])
+                g = _write_noise(g, g0, lo, hi, cfg, keys[2], op, cell, wscr[2 * P + p, m])
+                if cfg.write_offset_std > 0.0:
+                    offset[p, i, j] = _write_offset(cfg, keys[2], op, cell, wscr[3 * P + p, m])
                 G[p, i, j] = g
 
 
