@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .accelerate import get_threads
 from .devices import Device
 from .kernels import mlp
 from .periphery import Periphery
@@ -134,7 +135,7 @@ class CrossbarNetwork:
                         self.S2b, self.s2cb, self.cfgf, self.cfgb, cfgu, self.cfgp, self.keys,
                         self.ops, tr.carry_every, tr.carry_threshold,
                         self.tiles[0].spec.weight_bound, tr.carry_write == "verify", example0,
-                        stats)
+                        get_threads(), stats)
         return stats
 
     def evaluate(self, X, y) -> float:

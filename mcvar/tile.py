@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import devices as dev
+from .accelerate import get_threads
 from .kernels import read as rk
 from .kernels import rng
 from .kernels import write as wk
@@ -320,9 +321,12 @@ class Tile:
         cfg = self.update_config(lr)
         op = self._next(Stream.UPDATE_NOISE)
         counts = np.zeros(2)
-        kernel = wk.update_one if self.spec.rows * self.spec.cols < _PARALLEL_CELLS else (
-            wk.update_rank1)
-        kernel(self.G, self.offset, self.cells, self._lut, x, d, cfg, self.update_keys, op, counts)
+        args = (self.G, self.offset, self.cells, self._lut, x, d, cfg, self.update_keys, op,
+                counts)
+        if self.spec.rows * self.spec.cols < _PARALLEL_CELLS:
+            wk.update_one(*args)
+        else:
+            wk.update_rank1(*args, get_threads())
         self.pulses += counts
         self._cache.clear()
         return counts

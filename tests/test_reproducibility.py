@@ -110,7 +110,8 @@ def test_streams_do_not_shift_each_other():
                                   "continuous"])
 @pytest.mark.parametrize("model", ["soft_bounds", "exponential", "lookup"])
 def test_update_one_equals_update_rank1(rule, model):
-    """The serial kernel equals the parallel one bitwise (state, offsets, pulse counts)."""
+    """The serial kernel equals the parallel one bitwise (state, offsets, pulse counts),
+    however the rows are shared out."""
     extra = dict(dw_min_std=0.3, nu_up=1.0, nu_down=2.0) if model != "lookup" else {}
     device = Device(model=model, write_noise=0.02, write_noise_std=0.5, dw_min_dtod=0.1, **extra)
     tile = Tile(TileSpec(12, 7), device,
@@ -121,10 +122,13 @@ def test_update_one_equals_update_rank1(rule, model):
         x, d = r.normal(size=12), r.normal(size=7)
         cfg = tile.update_config(5 * 2 * tile.inst.dw_siemens / tile.inst.g_range)  # ~5 pulses
         G1, off1, c1 = tile.G.copy(), tile.offset.copy(), np.zeros(2)
-        G2, off2, c2 = tile.G.copy(), tile.offset.copy(), np.zeros(2)
-        wk.update_rank1(G1, off1, tile.cells, tile._lut, x, d, cfg, tile.update_keys, op, c1)
-        wk.update_one(G2, off2, tile.cells, tile._lut, x, d, cfg, tile.update_keys, op, c2)
-        assert np.array_equal(G1, G2) and np.array_equal(off1, off2) and np.array_equal(c1, c2)
+        wk.update_one(G1, off1, tile.cells, tile._lut, x, d, cfg, tile.update_keys, op, c1)
+        for shares in (1, 2, 5, 40):  # (more shares than rows: one row each)
+            G2, off2, c2 = tile.G.copy(), tile.offset.copy(), np.zeros(2)
+            wk.update_rank1(G2, off2, tile.cells, tile._lut, x, d, cfg, tile.update_keys, op,
+                            c2, shares)
+            assert np.array_equal(G1, G2) and np.array_equal(off1, off2)
+            assert np.array_equal(c1, c2)
         assert not np.array_equal(G1, tile.G)
         tile.G[...] = G1
         tile.offset[...] = off1

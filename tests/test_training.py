@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 
+import numba
 import numpy as np
 import pytest
 from numba.typed import List
@@ -342,6 +343,19 @@ def test_trials_do_not_depend_on_order_or_split():
     for k in (0, 1, 2):
         assert all(np.array_equal(a, b) for a, b in zip(forward[k], backward[k]))
     assert all(np.array_equal(a, b) for a, b in zip(forward[1], alone))
+
+
+def test_training_does_not_depend_on_the_thread_count(restore_threads):
+    """Each example's updates share their rows out over the Numba threads: one and two
+    threads give identical histories (the NOISY network: lookup device, 2 x 2 tiles of up to
+    40 rows, periodic carry by pulses)."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has a single thread here")
+    runs = []
+    for n in (1, 2):
+        numba.set_num_threads(n)
+        runs.append(curves(train(**NOISY, seed=SEED, trial=0)))
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
 
 
 def test_numeric_backend_is_deterministic_and_seeded():

@@ -8,8 +8,10 @@ split over tiles (row blocks x column blocks x carry digits); tile ``t`` covers 
 
 Per example: forward reads (sigmoid hidden units, softmax output), transposed reads of
 layers 1.. (the first layer's input error is never needed), one rank-1 update per tile of
-the least significant digit (``W -= lr a delta^T``), periodic carry every ``carry_every``
-examples. Tile state lives in typed lists; read matrices are rebuilt after every change.
+the least significant digit (``W -= lr a delta^T``, its rows shared out over the Numba
+threads: examples are sequential, an update's cells are not), periodic carry every
+``carry_every`` examples. Tile state lives in typed lists; read matrices are rebuilt after
+every change.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from ..accelerate import jit
 from .read import build_read_matrices, read_one
 from .rng import normal2
-from .write import update_cells, update_one
+from .write import update_cells, update_rank1
 
 # columns of the per-tile key and operation-counter arrays
 K_FWD, K_BWD, K_PULSES, K_NOISE, K_WRITE, K_PROGRAM = range(6)
@@ -186,12 +188,13 @@ def _carry(layer_start, digit, G, offset, cp, lut, gref, gzero, wps, prog_sigma,
 def train_epoch(X, y, order, sizes, layer_start, r0, nr, c0, nc, digit, sig, G, offset, cp,
                 lut, gref, gzero, scale, sigma, multiplicative, wps, prog_sigma, Mf, S2f, s2cf,
                 Mb, S2b, s2cb, cfgf, cfgb, cfgu, cfgp, keys, ops, carry_every, carry_threshold,
-                wbound, carry_verify, example0, stats):
+                wbound, carry_verify, example0, shares, stats):
     """One epoch over ``X[order]``; ``stats`` (4,) gets loss sum, correct count, pulses up/down.
 
     ``cfgu[t]`` update settings at this epoch's learning rate (digit-0 tiles), ``cfgp[t]``
     settings for programming per-cell changes (carry). ``example0``: examples trained before
-    this epoch (carry schedule).
+    this epoch (carry schedule). ``shares``: parallel row shares of each update (the Numba
+    thread count; the numbers do not depend on it).
     """
     L = sizes.shape[0] - 1
     width = sizes.max() + 1
@@ -232,9 +235,9 @@ def train_epoch(X, y, order, sizes, layer_start, r0, nr, c0, nc, digit, sig, G, 
                 lyr += 1
             xin = a[lyr, r0[t]:r0[t] + nr[t]].copy()
             din = -delta[lyr, c0[t]:c0[t] + nc[t]]
-            update_one(G[t], offset[t], cp[t], lut, xin, din, cfgu[t],
-                       (keys[t, K_PULSES], keys[t, K_NOISE], keys[t, K_WRITE]),
-                       ops[t, OP_UPDATE], counts)
+            update_rank1(G[t], offset[t], cp[t], lut, xin, din, cfgu[t],
+                         (keys[t, K_PULSES], keys[t, K_NOISE], keys[t, K_WRITE]),
+                         ops[t, OP_UPDATE], counts, shares)
             ops[t, OP_UPDATE] += 1
             refresh(t, G, offset, gref, scale, sigma, multiplicative, Mf, S2f, s2cf, Mb, S2b, s2cb)
         if sig.shape[0] > 1 and (example0 + idx + 1) % carry_every == 0:
