@@ -301,7 +301,7 @@ class Tile:
             dev.MODEL_CODE[d.model], wk.RULE_CODE[pu.rule], pu.bl, float(pu.n_max),
             pu.aggregate, float(lr) / dw_pulse, d.dw_min_std, d.write_noise, wn,
             d.write_noise_std * self.inst.dw_siemens, self.inst.g_range,
-            pu.calibrated and d.model == "lookup", self.inst.dw_siemens)
+            pu.calibrated and d.model == "lookup", self.inst.dw_siemens, self.inst.g_zero)
 
     @property
     def update_keys(self):
