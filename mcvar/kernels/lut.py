@@ -90,23 +90,38 @@ def prefetch_corners(quantiles, dev, direction, i, m):
 
 
 @jit(inline="always")
-def sample_at(g_bins, u_points, mu, dev, direction, G, u, i, m, qa, qb, qc, qd):
-    """``(step, mean)`` [S]: one pulse's sampled change (:func:`lut_step`) and the mean change
-    (:func:`lut_mean`) at ``G`` for ``u``, from the G interval ``i``, the CDF interval ``m``
-    and their :func:`corners` ``qa .. qd``. Bilinear: first in ``u`` on both G bins, then in G.
+def grid_at(g_bins, u_points, mu, dev, direction, i, m):
+    """``(u_m, u_m+1, G_i, G_i+1, mu_i, mu_i+1)`` [1, 1, S, S, S, S]: the grid values around G
+    interval ``i`` and CDF interval ``m`` for :func:`sample_at`, indices clamped to the grids.
+
+    Straight-line code: an inlined function that takes arrays and branches gets a reference
+    count increment and decrement per array and call (an atomic each), and a loop over
+    cells paid three of each per cell. So :func:`sample_at` takes these values instead.
     """
     n, n_cdf = g_bins.shape[2], u_points.shape[2]
-    d_, r_ = np.uint64(dev), np.uint64(direction)  # (unsigned: no negative-index wraparound)
+    a, b = np.uint64(dev), np.uint64(direction)  # (unsigned: no negative-index wraparound)
+    m0, k0 = np.uint64(min(max(m, 0), n_cdf - 2)), np.uint64(min(max(i, 0), n - 2))
+    return (u_points[a, b, m0], u_points[a, b, m0 + 1], g_bins[a, b, k0], g_bins[a, b, k0 + 1],
+            mu[a, b, k0], mu[a, b, k0 + 1])
+
+
+@jit(inline="always")
+def sample_at(G, u, i, m, n, n_cdf, grid, qa, qb, qc, qd):
+    """``(step, mean)`` [S]: one pulse's sampled change (:func:`lut_step`) and the mean change
+    (:func:`lut_mean`) at ``G`` for ``u``, from the G interval ``i`` of ``n`` bins, the CDF
+    interval ``m`` of ``n_cdf`` points, their :func:`grid_at` values ``grid`` and
+    :func:`corners` ``qa .. qd``. Bilinear: first in ``u`` on both G bins, then in G.
+    """
+    u0, u1, g0, g1, mu0, mu1 = grid
     if m < 0 or m >= n_cdf - 1:  # u beyond the CDF grid: the end quantiles
         a, b = qa, qc
     else:
-        u0, u1 = u_points[d_, r_, np.uint64(m)], u_points[d_, r_, np.uint64(m + 1)]
         a, b = _lerp(u, u0, u1, qa, qb), _lerp(u, u0, u1, qc, qd)
-    if i < 0 or i >= n - 1:  # G beyond the bins: the end bin
-        return a, mu[d_, r_, 0 if i < 0 else n - 1]
-    i0, i1 = np.uint64(i), np.uint64(i + 1)
-    g0, g1 = g_bins[d_, r_, i0], g_bins[d_, r_, i1]
-    return _lerp(G, g0, g1, a, b), _lerp(G, g0, g1, mu[d_, r_, i0], mu[d_, r_, i1])
+    if i < 0:  # G below the bins: the first bin
+        return a, mu0
+    if i >= n - 1:  # G at or above the last bin: the last bin (the clamped grid's mu_i+1)
+        return a, mu1
+    return _lerp(G, g0, g1, a, b), _lerp(G, g0, g1, mu0, mu1)
 
 
 @jit(inline="always")
@@ -114,7 +129,8 @@ def _sample(g_bins, u_points, quantiles, mu, dev, direction, G, u, i):
     """:func:`sample_at` for one cell whose G interval ``i`` is known."""
     m = interval(u_points, dev, direction, u)
     qa, qb, qc, qd = corners(quantiles, dev, direction, i, m)
-    return sample_at(g_bins, u_points, mu, dev, direction, G, u, i, m, qa, qb, qc, qd)
+    return sample_at(G, u, i, m, g_bins.shape[2], u_points.shape[2],
+                     grid_at(g_bins, u_points, mu, dev, direction, i, m), qa, qb, qc, qd)
 
 
 @jit(inline="always")

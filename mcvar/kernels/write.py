@@ -36,8 +36,8 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .lut import (aggregate_of, calibrated_count, corners, interval, lut_step, prefetch_corners,
-                  sample_at)
+from .lut import (aggregate_of, calibrated_count, corners, grid_at, interval, lut_step,
+                  prefetch_corners, sample_at)
 from .rng import (fill_uniform_at, gather_words, normal_at, normal_of, uniform4, uniform_at,
                   uniform_of)
 
@@ -288,8 +288,9 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
         j = np.uint64(pulsed[m])
         g0 = fent[0, c]
         u = fent[1, c]
-        step, mean = sample_at(g_bins, u_points, mu, dev, direction, g0, u, gi, ui, qent[0, c],
-                               qent[1, c], qent[2, c], qent[3, c])
+        step, mean = sample_at(g0, u, gi, ui, g_bins.shape[2], u_points.shape[2],
+                               grid_at(g_bins, u_points, mu, dev, direction, gi, ui),
+                               qent[0, c], qent[1, c], qent[2, c], qent[3, c])
         if cfg.calibrated:
             k = calibrated_count(mean, k_row[j], cfg.dw_nominal, cfg.n_max)
         else:
