@@ -113,36 +113,6 @@ def _popcount(v):
 
 
 @jit(inline="always")
-def _row_pulses(cfg, rule, xi, d, size, u, rbits, cbits, i, k_row):
-    """Pulse counts ``k_row`` (C,) of row ``i`` (real for 'continuous'); zero for a zero request.
-
-    ``size`` (C,): magnitude of each cell's requested change per unit learning rate
-    (|x_i d_j| for a rank-1 update); ``u`` (>= C,): the row's rounding uniforms. One
-    branch-free loop per rule, so the compiler vectorises it.
-    """
-    c, n_max = cfg.pulses_per_unit, cfg.n_max
-    if rule == 2:
-        for j in range(k_row.shape[0]):
-            k_row[j] = float(_popcount(rbits[i] & cbits[j]))
-    elif rule == 3:
-        a = math.sqrt(c / cfg.bl)
-        xa = min(abs(xi) * a, 1.0)
-        for j in range(k_row.shape[0]):
-            k_row[j] = float(np.rint(cfg.bl * min(abs(d[j]) * a, 1.0) * xa))
-    elif rule == 0:
-        for j in range(k_row.shape[0]):
-            k_row[j] = min(np.rint(c * size[j]), n_max)
-    elif rule == 1:
-        for j in range(k_row.shape[0]):
-            v = c * size[j]
-            fl = np.floor(v)  # (math.floor returns an int: a float-int-float round trip)
-            k_row[j] = min(fl + 1.0 if u[j] < v - fl else fl, n_max)
-    else:
-        for j in range(k_row.shape[0]):
-            k_row[j] = min(c * size[j], n_max)
-
-
-@jit(inline="always")
 def _lookup_cell(g_bins, u_points, quantiles, mu, dev, up, k, g, g_lo, g_hi, scale, key, op,
                  cell, w0, w1):
     """``k`` pulses of a lookup-table cell, one by one, each scaled by the cell's d2d ``scale``;
@@ -331,6 +301,8 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
     per_cell = req.shape[0] > 0
     rule = 1 if per_cell and (cfg.rule == 2 or cfg.rule == 3) else cfg.rule
     quads = (C + 3) // 4
+    per_unit, n_max = cfg.pulses_per_unit, cfg.n_max
+    amp = math.sqrt(per_unit / cfg.bl)  # bit probability per unit |x| or |d| ('implicit')
     size, k_row, u_row = fscr[0], fscr[1], fscr[2]
     for i in range(r0, r1):
         if rule == 1:  # rounding uniforms of the row, four cells per Philox block
@@ -338,7 +310,27 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
         xi = 0.0 if per_cell else x[i]
         for j in range(C):
             size[j] = abs(req[i, j]) if per_cell else abs(xi * d[j])
-        _row_pulses(cfg, rule, xi, d, size, u_row, rbits, cbits, i, k_row)
+        # pulse counts k_row (real for 'continuous'), zero for a zero request: one branch-free
+        # loop per rule, so the compiler vectorises it (written here, not in an inlined
+        # helper: its branch over the rules made every row count references to six arrays)
+        if rule == 2:
+            for j in range(C):
+                k_row[j] = float(_popcount(rbits[i] & cbits[j]))
+        elif rule == 3:
+            xa = min(abs(xi) * amp, 1.0)
+            for j in range(C):
+                k_row[j] = float(np.rint(cfg.bl * min(abs(d[j]) * amp, 1.0) * xa))
+        elif rule == 0:
+            for j in range(C):
+                k_row[j] = min(np.rint(per_unit * size[j]), n_max)
+        elif rule == 1:
+            for j in range(C):
+                v = per_unit * size[j]
+                fl = np.floor(v)  # (math.floor returns an int: a float-int-float round trip)
+                k_row[j] = min(fl + 1.0 if u_row[j] < v - fl else fl, n_max)
+        else:
+            for j in range(C):
+                k_row[j] = min(per_unit * size[j], n_max)
         n = 0
         for j in range(C):
             pulsed[n] = j
