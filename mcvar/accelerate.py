@@ -58,3 +58,20 @@ def set_threads(n: int) -> None:
 def get_threads() -> int:
     """Number of Numba threads parallel kernels use now."""
     return numba.get_num_threads()
+
+
+def threads_from_environment() -> None:
+    """Make the calling thread use at most ``NUMBA_NUM_THREADS`` Numba threads, if it is set.
+
+    Numba reads the variable when imported; a dask worker process spawned from a script that
+    imports mcvar imports Numba before the nanny sets the worker's environment, so it would
+    start a thread per core and every worker would run its parallel kernels on all cores.
+    """
+    n = os.environ.get("NUMBA_NUM_THREADS")
+    if not n:
+        return
+    try:  # read the variable again before the thread pool starts
+        numba.config.reload_config()
+    except RuntimeError:  # the pool already runs with another size: use part of it
+        pass
+    numba.set_num_threads(max(1, min(int(n), numba.get_num_threads())))

@@ -9,7 +9,8 @@ raises is retried ``retries`` times; if it keeps failing, the others still compl
 failure is reported with its sweep point.
 
 Parallelism is one level only: one thread per dask worker process, Numba pinned to one thread
-there (``NUMBA_NUM_THREADS=1``); in-process (``scheduler="synchronous"``) the kernels use every
+there (``NUMBA_NUM_THREADS=1``, applied again by each task: a worker may have imported Numba
+before dask set its environment); in-process (``scheduler="synchronous"``) the kernels use every
 core. Results do not depend on either: every trial's random streams derive from the root seed
 and its global index. Numba's on-disk cache is filled by a warm-up in the client before local
 workers start, so workers only read it; job-queue workers compile in memory instead
@@ -29,6 +30,7 @@ from pathlib import Path
 import xarray as xr
 
 from . import workloads
+from .accelerate import threads_from_environment
 from .results import PIECES, SCENARIO_FILE, assemble, make_piece, piece_path, write_netcdf, \
     write_text
 from .scenario import Scenario, Task, load
@@ -178,6 +180,7 @@ def prepare_run_dir(scenario: Scenario, run_dir: Path, fresh: bool = False) -> N
 
 def run_task(config: workloads.Configuration, task: Task, retries: int = RETRIES) -> xr.Dataset:
     """Compute one task (on a worker), retrying ``retries`` times if it raises."""
+    threads_from_environment()
     for attempt in range(retries + 1):
         try:
             if task.trials is None:

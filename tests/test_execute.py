@@ -3,10 +3,12 @@ interruption; retries; failures reported with their sweep point; run-directory c
 
 from __future__ import annotations
 
+import numba
 import pytest
 import xarray as xr
 
 from mcvar import workloads
+from mcvar.accelerate import threads_from_environment
 from mcvar.execute import (JOBQUEUE_ENV, RunDirectoryError, RunError, jobqueue_cluster,
                            local_cluster, run_scenario)
 from mcvar.results import PIECES, open_results
@@ -80,6 +82,47 @@ def test_local_cluster_gives_the_synchronous_result(tmp_path, reference, workers
     ds = run_scenario(loads(SMALL, source="small.toml"), tmp_path / "r.nc", workers=workers)
     xr.testing.assert_identical(deterministic(ds), reference)
     xr.testing.assert_identical(deterministic(xr.load_dataset(tmp_path / "r.nc")), reference)
+
+
+WORKER_THREADS_SCRIPT = """
+import numba  # imported before the workers start, as by every script that uses mcvar
+from distributed import Client
+from mcvar.accelerate import threads_from_environment
+from mcvar.execute import local_cluster
+
+def threads():
+    threads_from_environment()  # what run_task does first
+    return numba.get_num_threads()
+
+if __name__ == "__main__":
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        print(sorted(client.run(threads).values()))
+"""
+
+
+def test_tasks_use_one_numba_thread_when_the_main_script_imported_numba(tmp_path):
+    """Spawned workers import the main script's modules before dask sets their environment,
+    so NUMBA_NUM_THREADS=1 alone left each worker's kernels on every core (a training epoch
+    in two workers then took 4x as long); run_task applies it to the task's thread."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "workers.py"
+    script.write_text(WORKER_THREADS_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[1, 1]"
+
+
+def test_threads_from_environment(monkeypatch, restore_threads):
+    monkeypatch.setenv("NUMBA_NUM_THREADS", str(numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    threads_from_environment()  # the pool's size: nothing changes
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    monkeypatch.delenv("NUMBA_NUM_THREADS")
+    numba.set_num_threads(1)
+    threads_from_environment()  # unset: left alone
+    assert numba.get_num_threads() == 1
 
 
 def test_local_workers_run_one_numba_thread_each():

@@ -23,7 +23,7 @@ import numpy as np
 from ..accelerate import jit
 from .read import build_read_matrices, read_one
 from .rng import normal2
-from .write import update_cells, update_rank1
+from .write import update_cells, update_one, update_rank1
 
 # columns of the per-tile key and operation-counter arrays
 K_FWD, K_BWD, K_PULSES, K_NOISE, K_WRITE, K_PROGRAM = range(6)
@@ -235,9 +235,13 @@ def train_epoch(X, y, order, sizes, layer_start, r0, nr, c0, nc, digit, sig, G, 
                 lyr += 1
             xin = a[lyr, r0[t]:r0[t] + nr[t]].copy()
             din = -delta[lyr, c0[t]:c0[t] + nc[t]]
-            update_rank1(G[t], offset[t], cp[t], lut, xin, din, cfgu[t],
-                         (keys[t, K_PULSES], keys[t, K_NOISE], keys[t, K_WRITE]),
-                         ops[t, OP_UPDATE], counts, shares)
+            update_keys = (keys[t, K_PULSES], keys[t, K_NOISE], keys[t, K_WRITE])
+            if shares > 1:
+                update_rank1(G[t], offset[t], cp[t], lut, xin, din, cfgu[t], update_keys,
+                             ops[t, OP_UPDATE], counts, shares)
+            else:  # (no parallel region: launching one cost ~1 ms in dask worker processes)
+                update_one(G[t], offset[t], cp[t], lut, xin, din, cfgu[t], update_keys,
+                           ops[t, OP_UPDATE], counts)
             ops[t, OP_UPDATE] += 1
             refresh(t, G, offset, gref, scale, sigma, multiplicative, Mf, S2f, s2cf, Mb, S2b, s2cb)
         if sig.shape[0] > 1 and (example0 + idx + 1) % carry_every == 0:
