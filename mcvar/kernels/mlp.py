@@ -239,7 +239,7 @@ def train_epoch(X, y, order, sizes, layer_start, r0, nr, c0, nc, digit, sig, G, 
             if shares > 1:
                 update_rank1(G[t], offset[t], cp[t], lut, xin, din, cfgu[t], update_keys,
                              ops[t, OP_UPDATE], counts, shares)
-            else:  # (no parallel region: launching one cost ~1 ms in dask worker processes)
+            else:  # one share (a dask worker's single thread): no parallel region at all
                 update_one(G[t], offset[t], cp[t], lut, xin, din, cfgu[t], update_keys,
                            ops[t, OP_UPDATE], counts)
             ops[t, OP_UPDATE] += 1
