@@ -74,4 +74,4 @@ def threads_from_environment() -> None:
         numba.config.reload_config()
     except RuntimeError:  # the pool already runs with another size: use part of it
         pass
-    numba.set_num_threads(max(1, min(int(n), numba.get_num_threads())))
+    set_threads(max(1, min(int(n), get_threads())))

@@ -140,7 +140,7 @@ class Device:
 CellParams = namedtuple("CellParams", [
     "g_lo", "g_hi",  # per-cell bounds [S]
     "step_up", "step_down",  # per-cell step D [S] (lookup: d2d scale factor [1])
-    "c_up", "c_down", "a_up", "a_down",  # model coefficients, see draw_cells
+    "c_up", "c_down", "a_up", "a_down",  # model coefficients, see draw_cells (soft_bounds: 0)
     "stuck",  # int8: 0 free, +1 stuck at g_hi, -1 stuck at g_lo
     "lut_dev",  # int32: measured device index ('lookup'), else 0
 ])
@@ -239,15 +239,13 @@ def draw_cells(inst: DeviceInstance, shape: tuple[int, int, int], seed: int, tri
     c_up, c_down, a_up, a_down = zeros, zeros.copy(), zeros.copy(), zeros.copy()
     lut_dev = np.zeros(shape, np.int32)
     model = dev.model
-    if model in ("linear_step", "soft_bounds"):
-        if model == "soft_bounds":
-            gam_up = gam_down = np.ones(shape)
-            ref_up, ref_down = g_hi, g_lo
-        else:
-            gam_up = np.abs(dev.gamma_up + dev.gamma_up_dtod * xi(4))
-            gam_down = np.abs(dev.gamma_down + dev.gamma_down_dtod * xi(5))
-            ref_up = inst.g_zero + dev.w_max * scale
-            ref_down = inst.g_zero + dev.w_min * scale
+    # soft_bounds stores no coefficients: its c = 1 / (bound - G0) and anchor G0 follow from
+    # the cell's bounds, and the update kernel derives them (4 fewer arrays to stream)
+    if model == "linear_step":
+        gam_up = np.abs(dev.gamma_up + dev.gamma_up_dtod * xi(4))
+        gam_down = np.abs(dev.gamma_down + dev.gamma_down_dtod * xi(5))
+        ref_up = inst.g_zero + dev.w_max * scale
+        ref_down = inst.g_zero + dev.w_min * scale
         c_up = gam_up / (ref_up - inst.g_zero)
         c_down = gam_down / (ref_down - inst.g_zero)
         a_up = np.full(shape, inst.g_zero)

@@ -371,10 +371,9 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                                      op, cell, wscr[p, m], wscr[P + p, m])
                 else:  # (both directions' parameters loaded, then selected: no branch)
                     d_up, d_down = step_up[p, i, j], step_down[p, i, j]
-                    if model == SOFT_BOUNDS:  # c = 1 / (bound - g_zero), anchor g_zero (as
-                        # mcvar.devices.draw_cells: bitwise the same), from the bounds already
-                        # loaded: 4 fewer parameter loads per cell (a 256x256 tile's 11 MB of
-                        # parameters do not stay in cache)
+                    if model == SOFT_BOUNDS:  # c = 1 / (bound - g_zero), anchor g_zero, from
+                        # the bounds already loaded (draw_cells stores no coefficients for it:
+                        # a 256x256 tile's parameters stream from memory)
                         c = 1.0 / ((hi if up else lo) - cfg.g_zero)
                         anchor_up = anchor_down = cfg.g_zero
                     else:
