@@ -65,14 +65,22 @@ def test_vectorised_words_reproduce_normal2_and_uniform4(draw):
     assert got == [tuple(rng.normal2(key, 11 + p, op, draw)) for p in range(n)]
 
     offsets = np.sort(np.random.default_rng(3).choice(10 * n, 500, replace=False))
-    words = np.zeros((4, 500), np.uint64)  # into rows 3 and 1
-    rng.gather_words(key, 7, offsets, 500, op, draw, words, 3, 1)
-    g0, g1 = words[3], words[1]
+    other = rng.stream_key(1, 2, 3, 4)  # every other lane from another stream
+    lanes = np.array([[other if m % 2 else key for m in range(500)], 7 + offsets], np.uint64)
+    words = np.zeros((2, 503), np.uint64)
+    rng.gather_words(lanes, 500, op, draw, words)
+    assert not words[:, 500:].any()
+    g0, g1 = words[0, :500:2], words[1, :500:2]
+    for m in range(1, 500, 2):
+        assert (rng.normal_of(words[0, m], 0, other, 7 + offsets[m], op, draw),
+                rng.normal_of(words[1, m], 1, other, 7 + offsets[m], op, draw)) \
+            == rng.normal2(other, 7 + offsets[m], op, draw)
+    offsets = offsets[::2]
     a0, a1 = np.empty(10 * n + 7, np.uint64), np.empty(10 * n + 7, np.uint64)
     rng.normal_words(key, 0, 10 * n + 7, op, draw, a0, a1)
     assert np.array_equal(g0, a0[7 + offsets]) and np.array_equal(g1, a1[7 + offsets])
     if draw == 0:  # draw-0 words are also the uniform4 block of the element
-        for m in range(0, 500, 37):
+        for m in range(0, 250, 37):
             want = rng.uniform4(key, 7 + offsets[m], op, 0)
             assert tuple(rng.uniform_of(g0[m], g1[m], lane) for lane in range(4)) == want
 

@@ -170,15 +170,21 @@ def _write_noise_sd(cfg, g, g_before):
     return sd
 
 
+FILL_ROWS = 8  #: rows whose rounding uniforms are drawn in one pass (a row's few blocks
+#: alone run mostly in the scalar remainder of the vectorised loop)
+
+
 @jit
 def row_scratch(P, C, cfg):
     """Work arrays of :func:`_update_rows` for ``P`` planes of ``C`` columns (reusable):
-    float rows (size, pulses, rounding uniforms), pulsed columns, random words, and for
-    aggregated lookup-table updates the per-cell entries of a row (ints, floats, corners)."""
-    fscr = np.empty((3, 4 * ((C + 3) // 4)))
+    float rows (size, pulses, then the rounding uniforms of ``FILL_ROWS`` rows), pulsed
+    columns, random-number lanes (stream key, element) and their words, and for aggregated
+    lookup-table updates the per-cell entries of a row (ints, floats, corners)."""
+    fscr = np.empty((2 + FILL_ROWS) * 4 * ((C + 3) // 4))
     cells = P * C if cfg.model == LOOKUP and cfg.aggregate else 0
-    return (fscr, np.empty(C, np.int64), np.empty((4 * P, C), np.uint64),
-            np.empty((6, cells), np.int64), np.empty((2, cells)), np.empty((4, cells), np.float32))
+    return (fscr, np.empty(C, np.int64), np.empty((2, 2 * P * C), np.uint64),
+            np.empty((2, 2 * P * C), np.uint64), np.empty((6, cells), np.int64),
+            np.empty((2, cells)), np.empty((4, cells), np.float32))
 
 
 @jit(inline="always")
@@ -202,7 +208,7 @@ def _write_offset(cfg, key, op, cell, ww1):
 @jit
 def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
                 step_down, stuck, lut_dev, g_bins, u_points, quantiles, mu, k_scale, cfg, key,
-                op, wscr, ient, fent, qent):
+                op, words, ient, fent, qent):
     """Aggregated lookup-table update of the ``n`` pulsed cells of row ``i``.
 
     A cell's ``k`` nominal pulses become ``k_s = k * k_scale[dev, s]`` steps of its device's
@@ -214,9 +220,9 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
 
     Three passes over the row's cells: each cell's table intervals; the table corners of all
     of them (independent loads, so many cache misses are in flight: TaOx's table is 16 MB);
-    then the arithmetic. ``wscr``: the cells' random words (pulse words in rows 0 .. 2P-1,
-    write-noise words in 2P .. 4P-1, see :func:`_update_rows`); ``ient``, ``fent``, ``qent``:
-    scratch."""
+    then the arithmetic. ``words``: the cells' draw-0 random words (plane p's pulse words at
+    ``p n + m``, its write-noise words at ``(P + p) n + m``, see :func:`_update_rows`);
+    ``ient``, ``fent``, ``qent``: scratch."""
     P, R, C = G.shape
     e = 0
     for m in range(n):
@@ -229,7 +235,7 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
                 continue
             dev = lut_dev[p, i, j]
             g0 = G[p, i, j]
-            u = uniform_of(wscr[p, m], wscr[P + p, m], 0)
+            u = uniform_of(words[0, p * n + m], words[1, p * n + m], 0)
             ient[0, e] = p
             ient[1, e] = m
             ient[2, e] = dev
@@ -270,16 +276,18 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
         hi = g_hi[p, i, j]
         g = min(max(g0 + scale * aggregate_of(step, mean, k), lo), hi)
         cell = (p * R + i) * C + pulsed[m]
-        g = _write_noise(g, g0, lo, hi, cfg, key, op, cell, wscr[2 * P + p, m])
+        w = (P + p) * n + m
+        g = _write_noise(g, g0, lo, hi, cfg, key, op, cell, words[0, w])
         if cfg.write_offset_std > 0.0:
-            offset[p, i, j] = _write_offset(cfg, key, op, cell, wscr[3 * P + p, m])
+            offset[p, i, j] = _write_offset(cfg, key, op, cell, words[1, w])
         G[p, i, j] = g
 
 
 @jit
 def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
                  a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d, req, cfg,
-                 keys, op, rbits, cbits, row_counts, fscr, pulsed, wscr, ient, fent, qent):
+                 keys, op, rbits, cbits, row_counts, fscr, pulsed, lanes, words, ient, fent,
+                 qent):
     """Update rows ``r0 .. r1-1``; pulses applied per row into ``row_counts`` (R, 2).
 
     ``fscr`` .. ``qent``: work arrays from :func:`row_scratch`.
@@ -289,8 +297,10 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
     fall back to stochastic rounding).
 
     Per row: the pulse counts first, listing the pulsed columns; then the draw-0 random
-    words of every pulsed cell in one vectorised pass per plane and stream
-    (:func:`gather_words`, the same numbers as drawing them one by one); then the pulses.
+    words of every pulsed cell of every plane and stream in one vectorised pass
+    (:func:`gather_words`, the same numbers as drawing them one by one: plane p's pulse words
+    at ``p n + m``, then its write-noise words at ``(P' + p) n + m``, ``P'`` = P when there
+    are pulse words, else 0); then the pulses.
     Arrays come as separate arguments (no tuple unpacking in the loop: that would cost
     reference counting per cell).
     """
@@ -303,10 +313,13 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
     quads = (C + 3) // 4
     per_unit, n_max = cfg.pulses_per_unit, cfg.n_max
     amp = math.sqrt(per_unit / cfg.bl)  # bit probability per unit |x| or |d| ('implicit')
-    size, k_row, u_row = fscr[0], fscr[1], fscr[2]
+    width = 4 * quads
+    size, k_row, u_rows = fscr[:width], fscr[width:2 * width], fscr[2 * width:]
     for i in range(r0, r1):
-        if rule == 1:  # rounding uniforms of the row, four cells per Philox block
-            fill_uniform_at(keys[0], i * quads, op, u_row)
+        if rule == 1 and (i - r0) % FILL_ROWS == 0:  # rounding uniforms of the next rows,
+            # four cells per Philox block (rows' blocks are consecutive elements)
+            fill_uniform_at(keys[0], i * quads, op, u_rows[:min(FILL_ROWS, r1 - i) * width])
+        u0 = (i - r0) % FILL_ROWS * width
         xi = 0.0 if per_cell else x[i]
         for j in range(C):
             size[j] = abs(req[i, j]) if per_cell else abs(xi * d[j])
@@ -327,7 +340,7 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
             for j in range(C):
                 v = per_unit * size[j]
                 fl = np.floor(v)  # (math.floor returns an int: a float-int-float round trip)
-                k_row[j] = min(fl + 1.0 if u_row[j] < v - fl else fl, n_max)
+                k_row[j] = min(fl + 1.0 if u_rows[u0 + j] < v - fl else fl, n_max)
         else:
             for j in range(C):
                 k_row[j] = min(per_unit * size[j], n_max)
@@ -335,12 +348,17 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
         for j in range(C):
             pulsed[n] = j
             n += 1 if k_row[j] > 0.0 else 0
-        for p in range(P):
-            base = (p * R + i) * C
-            if pulse_words:  # rows p, P + p: pulse-noise words; 2P + p, 3P + p: write noise
-                gather_words(keys[1], base, pulsed, n, op, 0, wscr, p, P + p)
-            if noisy_write:
-                gather_words(keys[2], base, pulsed, n, op, 0, wscr, 2 * P + p, 3 * P + p)
+        n_lanes = 0
+        for stream in range(1, 3):  # keys[1]: pulse noise, keys[2]: write noise
+            if pulse_words if stream == 1 else noisy_write:
+                for p in range(P):
+                    base = (p * R + i) * C
+                    for m in range(n):
+                        lanes[0, n_lanes] = keys[stream]
+                        lanes[1, n_lanes] = base + pulsed[m]
+                        n_lanes += 1
+        gather_words(lanes, n_lanes, op, 0, words)
+        w_write = P * n if pulse_words else 0
         n_up, n_down = row_counts[i, 0], row_counts[i, 1]  # (locals: no store-load chain)
         for m in range(n):  # a pair's two planes move opposite ways: k pulses each way
             k = k_row[pulsed[m]]
@@ -353,7 +371,7 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
         if model == LOOKUP and aggregate:  # (a call per row: inlined, it slowed the step models)
             _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
                         step_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, cfg,
-                        keys[2], op, wscr, ient, fent, qent)
+                        keys[2], op, words, ient, fent, qent)
             continue
         for p in range(P):  # (plane outermost: the cell index is then the only one that varies)
             for m in range(n):
@@ -368,7 +386,7 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                 if model == LOOKUP:  # step arrays hold the d2d scale of the measured steps
                     g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, j], up, k, g0,
                                      lo, hi, step_up[p, i, j] if up else step_down[p, i, j], keys[1],
-                                     op, cell, wscr[p, m], wscr[P + p, m])
+                                     op, cell, words[0, p * n + m], words[1, p * n + m])
                 else:  # (both directions' parameters loaded, then selected: no branch)
                     d_up, d_down = step_up[p, i, j], step_down[p, i, j]
                     if model == SOFT_BOUNDS:  # c = 1 / (bound - g_zero), anchor g_zero, from
@@ -382,10 +400,11 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                         anchor_up, anchor_down = a_up[p, i, j], a_down[p, i, j]
                     g = _step_cell(model, up, k, g0, lo, hi, d_up if up else d_down, c,
                                    anchor_up, anchor_down, s, aggregate, keys[1], op, cell,
-                                   wscr[p, m], wscr[P + p, m])
-                g = _write_noise(g, g0, lo, hi, cfg, keys[2], op, cell, wscr[2 * P + p, m])
+                                   words[0, p * n + m], words[1, p * n + m])
+                w = w_write + p * n + m
+                g = _write_noise(g, g0, lo, hi, cfg, keys[2], op, cell, words[0, w])
                 if cfg.write_offset_std > 0.0:
-                    offset[p, i, j] = _write_offset(cfg, keys[2], op, cell, wscr[3 * P + p, m])
+                    offset[p, i, j] = _write_offset(cfg, keys[2], op, cell, words[1, w])
                 G[p, i, j] = g
 
 
@@ -414,11 +433,11 @@ def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     R = G.shape[1]
     rbits, cbits = _bits(x, d, cfg, keys, op)
     row_counts = np.zeros((R, 2))
-    fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], G.shape[2], cfg)
+    fscr, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0], G.shape[2], cfg)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
                  lut[3], lut[4], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
-                 fscr, pulsed, wscr, ient, fent, qent)
+                 fscr, pulsed, lanes, words, ient, fent, qent)
     _sum_counts(row_counts, counts)
 
 
@@ -444,11 +463,11 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts, shares):
     shares = min(shares, R)
     for share in prange(shares):
         r0, r1 = share * R // shares, (share + 1) * R // shares
-        fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], G.shape[2], cfg)
+        fscr, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0], G.shape[2], cfg)
         _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down,
                      c_up, c_down, a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu,
                      k_scale, x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
-                     fscr, pulsed, wscr, ient, fent, qent)
+                     fscr, pulsed, lanes, words, ient, fent, qent)
     _sum_counts(row_counts, counts)
 
 
@@ -462,9 +481,9 @@ def update_cells(G, offset, cp, lut, req, cfg, keys, op, counts):
     row_counts = np.zeros((R, 2))
     empty = np.zeros(0)
     bits = np.zeros(max(R, C), np.uint64)
-    fscr, pulsed, wscr, ient, fent, qent = row_scratch(G.shape[0], C, cfg)
+    fscr, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0], C, cfg)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
                  lut[3], lut[4], empty, empty, req, cfg, keys, op, bits, bits, row_counts,
-                 fscr, pulsed, wscr, ient, fent, qent)
+                 fscr, pulsed, lanes, words, ient, fent, qent)
     _sum_counts(row_counts, counts)
