@@ -74,7 +74,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
         rbits = np.zeros(R, np.uint64)
         cbits = np.zeros(C, np.uint64)
         before = np.empty((P, r1 - r0, C))
-        fscr, pulsed, lanes, words, ient, fent, qent = row_scratch(P, C, cfg)
+        fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(P, C, cfg)
         w0 = np.empty((C + 1) // 2, np.uint64)
         w1 = np.empty_like(w0)
         no_req = np.empty((0, 0))  # (rank-1 updates: no per-cell request)
@@ -95,7 +95,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
             _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down,
                          a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d,
                          no_req, cfg, keys, op, rbits, cbits, row_counts, fscr,
-                         pulsed, lanes, words, ient, fent, qent)
+                         rwords, pulsed, lanes, words, ient, fent, qent)
             for i in range(r0, r1):
                 lx = lr * x[i]
                 for j in range(C):

@@ -38,8 +38,8 @@ from numba import prange
 from ..accelerate import jit
 from .lut import (aggregate_of, calibrated_count, corners, grid_at, interval, lut_step,
                   prefetch_corners, sample_at)
-from .rng import (fill_uniform_at, gather_words, normal_at, normal_of, uniform4, uniform_at,
-                  uniform_of)
+from .rng import (fill_words, gather_words, normal_at, normal_of, uniform4, uniform_at,
+                  uniform_of, uniform_of_word)
 
 RULES = ("deterministic", "stochastic", "pulse_train", "implicit", "continuous")
 RULE_CODE = {name: code for code, name in enumerate(RULES)}
@@ -177,12 +177,13 @@ FILL_ROWS = 8  #: rows whose rounding uniforms are drawn in one pass (a row's fe
 @jit
 def row_scratch(P, C, cfg):
     """Work arrays of :func:`_update_rows` for ``P`` planes of ``C`` columns (reusable):
-    float rows (size, pulses, then the rounding uniforms of ``FILL_ROWS`` rows), pulsed
-    columns, random-number lanes (stream key, element) and their words, and for aggregated
+    float rows (size, pulses), the rounding words of ``FILL_ROWS`` rows, pulsed columns,
+    random-number lanes (stream key, element) and their words, and for aggregated
     lookup-table updates the per-cell entries of a row (ints, floats, corners)."""
-    fscr = np.empty((2 + FILL_ROWS) * 4 * ((C + 3) // 4))
+    width = 4 * ((C + 3) // 4)
     cells = P * C if cfg.model == LOOKUP and cfg.aggregate else 0
-    return (fscr, np.empty(C, np.int64), np.empty((2, 2 * P * C), np.uint64),
+    return (np.empty((2, width)), np.empty(FILL_ROWS * width, np.uint32),
+            np.empty(C, np.int64), np.empty((2, 2 * P * C), np.uint64),
             np.empty((2, 2 * P * C), np.uint64), np.empty((6, cells), np.int64),
             np.empty((2, cells)), np.empty((4, cells), np.float32))
 
@@ -286,8 +287,8 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
 @jit
 def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
                  a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d, req, cfg,
-                 keys, op, rbits, cbits, row_counts, fscr, pulsed, lanes, words, ient, fent,
-                 qent):
+                 keys, op, rbits, cbits, row_counts, fscr, rwords, pulsed, lanes, words, ient,
+                 fent, qent):
     """Update rows ``r0 .. r1-1``; pulses applied per row into ``row_counts`` (R, 2).
 
     ``fscr`` .. ``qent``: work arrays from :func:`row_scratch`.
@@ -314,11 +315,11 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
     per_unit, n_max = cfg.pulses_per_unit, cfg.n_max
     amp = math.sqrt(per_unit / cfg.bl)  # bit probability per unit |x| or |d| ('implicit')
     width = 4 * quads
-    size, k_row, u_rows = fscr[:width], fscr[width:2 * width], fscr[2 * width:]
+    size, k_row = fscr[0], fscr[1]
     for i in range(r0, r1):
-        if rule == 1 and (i - r0) % FILL_ROWS == 0:  # rounding uniforms of the next rows,
-            # four cells per Philox block (rows' blocks are consecutive elements)
-            fill_uniform_at(keys[0], i * quads, op, u_rows[:min(FILL_ROWS, r1 - i) * width])
+        if rule == 1 and (i - r0) % FILL_ROWS == 0:  # rounding words of the next rows, four
+            # cells per Philox block (rows' blocks are consecutive elements)
+            fill_words(keys[0], i * quads, op, rwords[:min(FILL_ROWS, r1 - i) * width])
         u0 = (i - r0) % FILL_ROWS * width
         xi = 0.0 if per_cell else x[i]
         for j in range(C):
@@ -340,7 +341,8 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
             for j in range(C):
                 v = per_unit * size[j]
                 fl = np.floor(v)  # (math.floor returns an int: a float-int-float round trip)
-                k_row[j] = min(fl + 1.0 if u_rows[u0 + j] < v - fl else fl, n_max)
+                k_row[j] = min(fl + 1.0 if uniform_of_word(rwords[u0 + j]) < v - fl else fl,
+                               n_max)
         else:
             for j in range(C):
                 k_row[j] = min(per_unit * size[j], n_max)
@@ -433,11 +435,12 @@ def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
     R = G.shape[1]
     rbits, cbits = _bits(x, d, cfg, keys, op)
     row_counts = np.zeros((R, 2))
-    fscr, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0], G.shape[2], cfg)
+    P, C = G.shape[0], G.shape[2]
+    fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(P, C, cfg)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
                  lut[3], lut[4], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
-                 fscr, pulsed, lanes, words, ient, fent, qent)
+                 fscr, rwords, pulsed, lanes, words, ient, fent, qent)
     _sum_counts(row_counts, counts)
 
 
@@ -463,11 +466,12 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts, shares):
     shares = min(shares, R)
     for share in prange(shares):
         r0, r1 = share * R // shares, (share + 1) * R // shares
-        fscr, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0], G.shape[2], cfg)
+        fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0],
+                                                                           G.shape[2], cfg)
         _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down,
                      c_up, c_down, a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu,
                      k_scale, x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
-                     fscr, pulsed, lanes, words, ient, fent, qent)
+                     fscr, rwords, pulsed, lanes, words, ient, fent, qent)
     _sum_counts(row_counts, counts)
 
 
@@ -481,9 +485,9 @@ def update_cells(G, offset, cp, lut, req, cfg, keys, op, counts):
     row_counts = np.zeros((R, 2))
     empty = np.zeros(0)
     bits = np.zeros(max(R, C), np.uint64)
-    fscr, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0], C, cfg)
+    fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0], C, cfg)
     _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
                  cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
                  lut[3], lut[4], empty, empty, req, cfg, keys, op, bits, bits, row_counts,
-                 fscr, pulsed, lanes, words, ient, fent, qent)
+                 fscr, rwords, pulsed, lanes, words, ient, fent, qent)
     _sum_counts(row_counts, counts)
