@@ -109,6 +109,9 @@ def test_fill_uniform_at_matches_uniform4():
         out = np.empty(n)
         rng.fill_uniform_at(np.uint64(KEY), 5, 3, out)
         assert out.tolist() == want[:n]
+    words = np.empty(24, np.uint32)  # the same numbers as 32-bit words
+    rng.fill_words(np.uint64(KEY), 5, 3, words)
+    assert [rng.uniform_of_word(w) for w in words] == want
     assert rng.normal_at(np.uint64(KEY), 4, 3, 2, 1) == rng.normal2(np.uint64(KEY), 4, 3, 2)[1]
     assert rng.uniform_at(np.uint64(KEY), 4, 3, 2, 3) == rng.uniform4(np.uint64(KEY), 4, 3, 2)[3]
 
