@@ -45,7 +45,9 @@ consumes for noise and rounding (synthetic inputs excluded), divided by its time
   those.
 
 Targets (the engine issue's, for the 2-core development machine) are printed with met / not
-met. The machine is shared and noisy (another process on the second core makes every
+met. They depend on the machine: the header names the CPU and measures the two figures the
+issue quotes for its machine (float32 GEMM GFLOP/s, NumPy normals per second on one thread),
+so runs on different machines can be compared. The machine is shared and noisy (another process on the second core makes every
 parallel region wait for a descheduled thread): the load average is printed at the start
 and the end; compare runs made under the same load.
 """
@@ -403,6 +405,29 @@ def print_table(rows: list[Row]) -> None:
             print(f"  {where:44s} {text:40s} {'met' if met else 'NOT MET'}")
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what the platform module knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_figures(quick: bool) -> tuple[float, float]:
+    """(float32 GEMM GFLOP/s with NumPy's threads, NumPy normals M/s on one thread): the
+    figures the engine issue quotes for its machine (~250, ~130), to compare machines by."""
+    n = 512 if quick else 2048
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    gemm = median_seconds(lambda: a @ a, 3, 0.0 if quick else 0.2)
+    out = np.empty(1 << (16 if quick else 22))
+    gen = np.random.default_rng(1)
+    normal = median_seconds(lambda: gen.standard_normal(out=out), 3, 0.0 if quick else 0.2)
+    return 2 * n**3 / gemm / 1e9, out.size / normal / 1e6
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=None,
@@ -427,7 +452,10 @@ def main(argv=None) -> None:
     numba.set_num_threads(args.threads)
     print(f"mcvar kernels vs NumPy: {args.threads} Numba thread(s) of {os.cpu_count()} CPUs "
           f"({platform.machine()}), numpy {np.__version__}, numba {numba.__version__}; "
-          f"median of {repeats} repeats; load average {os.getloadavg()[0]:.2f}\n")
+          f"median of {repeats} repeats; load average {os.getloadavg()[0]:.2f}")
+    gflops, normals = machine_figures(args.quick)
+    print(f"machine: {cpu_name()}; float32 GEMM {gflops:.0f} GFLOP/s, NumPy normals "
+          f"{normals:.0f} M/s per thread (the engine issue's machine: ~250 and ~130)\n")
 
     opts = dict(repeats=repeats, min_time=min_time)
     rows = [read_row(256, 256, 32, seed=1, **opts)]
