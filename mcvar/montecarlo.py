@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels import errors as ek
 from .kernels import rng
 from .kernels import sequence as sk
 from .streams import Stream
@@ -58,6 +59,23 @@ def _finish(n_ops, n, s, s2, ref2, cross, maxabs, edges, counts, pulses, seconds
                            np.asarray(edges, float), counts, np.asarray(pulses, float), seconds)
 
 
+def _uniform_bins(edges) -> tuple[np.ndarray, float, float]:
+    """``(edges, lo, inv_width)`` of histogram ``edges``: at least two finite, increasing,
+    uniformly spaced values (the compiled statistics bin by arithmetic)."""
+    edges = np.asarray(edges, float)
+    width = np.diff(edges) if edges.ndim == 1 else np.zeros(0)
+    if (edges.ndim != 1 or edges.size < 2 or not np.all(np.isfinite(edges))
+            or not np.all(width > 0) or np.ptp(width) > 1e-9 * width.mean()):
+        raise ValueError(f"edges = {edges!r}: must be >= 2 finite, increasing, uniformly "
+                         "spaced bin edges (e.g. numpy.linspace(-0.1, 0.1, 201))")
+    return edges, float(edges[0]), (edges.size - 1) / float(edges[-1] - edges[0])
+
+
+def _of_stats(n_ops, stats, edges, hist, pulses, seconds) -> ErrorStatistics:
+    return _finish(n_ops, stats[ek.COUNT], stats[ek.SUM], stats[ek.SUM2], stats[ek.WANT2],
+                   stats[ek.GOT_WANT], stats[ek.MAXABS], edges, hist, pulses, seconds)
+
+
 def read_errors(tile: Tile, n_reads: int, *, transpose: bool = False, batch: int = 4096,
                 edges: np.ndarray = READ_EDGES) -> ErrorStatistics:
     """Error statistics of ``n_reads`` noisy reads with uniform random inputs."""
@@ -67,10 +85,11 @@ def read_errors(tile: Tile, n_reads: int, *, transpose: bool = False, batch: int
     k_in = tile.spec.cols if transpose else tile.spec.rows
     key = rng.stream_key(tile.seed, tile.trial, tile.index, Stream.WORKLOAD)
     bound = tile.periphery.inp_bound
-    edges = np.asarray(edges, float)
-    counts = np.zeros(edges.size - 1)
-    sums = np.zeros(5)  # sum e, sum e^2, sum exact^2, sum noisy*exact, n
-    maxabs, seconds = 0.0, 0.0
+    W = np.ascontiguousarray(W.T if transpose else W)  # (inputs, outputs)
+    edges, lo, inv_width = _uniform_bins(edges)
+    hist = np.zeros(edges.size - 1)
+    stats = np.zeros(ek.N_STATS)
+    seconds = 0.0
     base = 2 if transpose else 1  # op block of the workload stream: forward 1.., transposed 2..
     for start in range(0, n_reads, batch):
         b = min(batch, n_reads - start)
@@ -78,13 +97,8 @@ def read_errors(tile: Tile, n_reads: int, *, transpose: bool = False, batch: int
         t0 = time.perf_counter()
         Y = tile.read(X, transpose=transpose)
         seconds += time.perf_counter() - t0
-        exact = X @ (W.T if transpose else W)
-        err = Y - exact
-        sums += (err.sum(), (err * err).sum(), (exact * exact).sum(), (Y * exact).sum(), err.size)
-        maxabs = max(maxabs, float(np.abs(err).max()))
-        counts += np.histogram(np.clip(err, edges[0], np.nextafter(edges[-1], -np.inf)), edges)[0]
-    return _finish(n_reads, sums[4], sums[0], sums[1], sums[2], sums[3], maxabs, edges, counts,
-                   np.zeros(2), seconds)
+        ek.add_read_errors(Y, X, W, lo, inv_width, hist, stats)
+    return _of_stats(n_reads, stats, edges, hist, np.zeros(2), seconds)
 
 
 def update_errors(tile: Tile, n_updates: int, *, lr: float, d_std: float = 0.1,
@@ -95,9 +109,9 @@ def update_errors(tile: Tile, n_updates: int, *, lr: float, d_std: float = 0.1,
     if not (np.isfinite(d_std) and d_std > 0):
         raise ValueError(f"d_std = {d_std}: allowed range (0, inf)")
     cfg = tile.update_config(lr)
-    edges = np.asarray(edges, float)
+    edges = _uniform_bins(edges)[0]
     hist = np.zeros(edges.size - 1)
-    stats = np.zeros(sk.N_STATS)
+    stats = np.zeros(ek.N_STATS)
     counts = np.zeros(2)
     op0 = tile._next(Stream.UPDATE_NOISE, n_updates)
     input_key = np.uint64(rng.stream_key(tile.seed, tile.trial, tile.index, Stream.UPDATE_INPUTS))
@@ -108,8 +122,7 @@ def update_errors(tile: Tile, n_updates: int, *, lr: float, d_std: float = 0.1,
     seconds = time.perf_counter() - t0
     tile.pulses += counts
     tile._cache.clear()
-    return _finish(n_updates, stats[sk.N], stats[sk.SUM], stats[sk.SUM2], stats[sk.REQ2],
-                   stats[sk.ACH_REQ], stats[sk.MAXABS], edges, hist, counts, seconds)
+    return _of_stats(n_updates, stats, edges, hist, counts, seconds)
 
 
 def random_weights(tile: Tile, fraction: float = 0.5) -> np.ndarray:

@@ -9,7 +9,7 @@ from scipy import stats
 
 from mcvar import montecarlo as mc
 from mcvar.devices import Device
-from mcvar.kernels import rng
+from mcvar.kernels import errors, rng
 from mcvar.periphery import Periphery
 from mcvar.streams import Stream
 from mcvar.tile import Pulsing, Tile, TileSpec
@@ -151,3 +151,48 @@ def test_bad_arguments():
         mc.update_errors(tile, 5, lr=0.1, d_std=float("inf"))
     with pytest.raises(ValueError, match=r"lr.*\[0, inf\)"):
         mc.update_errors(tile, 5, lr=float("nan"))
+    for edges in ([0.0, 1.0, 3.0], [1.0, 0.0], [0.5], [[0.0, 1.0]], [0.0, np.nan, 2.0]):
+        with pytest.raises(ValueError, match=r"edges.*uniformly spaced"):
+            mc.read_errors(tile, 5, edges=edges)
+        with pytest.raises(ValueError, match=r"edges.*uniformly spaced"):
+            mc.update_errors(tile, 5, lr=0.1, edges=edges)
+
+
+def read_error_pass(Y, X, W, edges):
+    """errors.add_read_errors over the batches of Y, X (batch, B, ...): (hist, stats)."""
+    hist, stats = np.zeros(edges.size - 1), np.zeros(errors.N_STATS)
+    for b in range(Y.shape[0]):
+        errors.add_read_errors(Y[b], X[b], W, edges[0], (edges.size - 1) / np.ptp(edges),
+                               hist, stats)
+    return hist, stats
+
+
+def test_read_error_pass_against_numpy():
+    """errors.add_read_errors (exact products summed in k order, one pass) against NumPy's
+    product and statistics over two batches: sums to 1e-12, the histogram bin for bin (no
+    value on an edge; errors beyond the edges in the end bins)."""
+    gen = np.random.default_rng(11)
+    X, W = gen.uniform(-1, 1, (2, 50, 9)), gen.uniform(-1, 1, (9, 7))
+    Y = X @ W + gen.normal(0, 0.3, (2, 50, 7))
+    edges = np.linspace(-0.5, 0.5, 41)
+    hist, stats = read_error_pass(Y, X, W, edges)
+    exact = X @ W
+    err = Y - exact
+    assert stats[errors.COUNT] == err.size
+    for index, value in ((errors.SUM, err.sum()), (errors.SUM2, np.sum(err**2)),
+                         (errors.WANT2, np.sum(exact**2)), (errors.GOT_WANT, np.sum(Y * exact)),
+                         (errors.GOT2, np.sum(Y**2)), (errors.MAXABS, np.abs(err).max())):
+        assert stats[index] == pytest.approx(value, rel=1e-12), index
+    want = np.histogram(np.clip(err, edges[0], np.nextafter(edges[-1], -np.inf)), edges)[0]
+    assert np.array_equal(hist, want) and want[0] > 1 and want[-1] > 1
+
+
+def test_huge_errors_fall_in_the_end_bins():
+    """An error of +-1e300 is counted in the end bin (binned in floating point: no integer
+    overflow) and is the largest error."""
+    X, W = np.ones((1, 2, 3)), np.ones((3, 4))
+    Y = np.full((1, 2, 4), 3.0)
+    Y[0, 0, 1], Y[0, 1, 2] = 1e300, -1e300
+    hist, stats = read_error_pass(Y, X, W, np.linspace(-1.0, 1.0, 11))
+    assert hist.tolist() == [1, 0, 0, 0, 0, 6, 0, 0, 0, 1]
+    assert stats[errors.MAXABS] == 1e300

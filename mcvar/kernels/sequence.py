@@ -15,12 +15,10 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
+from .errors import COUNT, GOT2, GOT_WANT, MAXABS, N_STATS, SUM, SUM2, WANT2, bin_of
 from .rng import fill_uniform_at, normal_of, normal_words
 from .write import _row_bits, _update_rows, row_scratch
 
-# indices of the running sums in ``stats``
-N, SUM, SUM2, REQ2, ACH_REQ, ACH2, MAXABS = range(7)
-N_STATS = 7
 ROW_BLOCK = 8  #: rows per parallel block (fixed: results must not depend on threads)
 N_SUB = 4  #: interleaved sub-histograms (consecutive errors often share a bin: a chain)
 
@@ -52,7 +50,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
 
     Update ``u`` (operation ``op0 + u``) has ``x_i`` ~ U(-1, 1) and ``d_j`` ~ N(0, d_std^2)
     from ``input_key``; requested ``lr x_i d_j``; achieved = change of the cell's weight
-    [weight units]. ``stats`` (N_STATS,) running sums; ``hist`` (len(edges)-1,) counts of
+    [weight units]. ``stats`` (N_STATS,) running sums (:mod:`.errors`); ``hist`` (len(edges)-1,) counts of
     the error (values outside ``edges`` go to the end bins); ``counts`` (2,) pulses (up, down).
     """
     P, R, C = G.shape
@@ -111,14 +109,13 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
                     cross += ach * req
                     ach2 += ach * ach
                     maxabs = max(maxabs, abs(err))
-                    b = int((err - lo) * inv_width)
-                    h[j % N_SUB, min(max(b, 0), nb - 1)] += 1
-        block_stats[blk, N] = n_updates * (r1 - r0) * C
+                    h[j % N_SUB, bin_of(err, lo, inv_width, nb)] += 1
+        block_stats[blk, COUNT] = n_updates * (r1 - r0) * C
         block_stats[blk, SUM] = total
         block_stats[blk, SUM2] = total2
-        block_stats[blk, REQ2] = req2
-        block_stats[blk, ACH_REQ] = cross
-        block_stats[blk, ACH2] = ach2
+        block_stats[blk, WANT2] = req2
+        block_stats[blk, GOT_WANT] = cross
+        block_stats[blk, GOT2] = ach2
         block_stats[blk, MAXABS] = maxabs
     for blk in range(n_blocks):
         for s in range(N_STATS - 1):
