@@ -463,11 +463,11 @@ def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts, shares):
     row_counts = np.zeros((R, 2))
     g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
     g_bins, u_points, dg_table, mu, k_scale = lut
+    P, C = G.shape[0], G.shape[2]
     shares = min(shares, R)
     for share in prange(shares):
         r0, r1 = share * R // shares, (share + 1) * R // shares
-        fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0],
-                                                                           G.shape[2], cfg)
+        fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(P, C, cfg)
         _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down,
                      c_up, c_down, a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu,
                      k_scale, x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
