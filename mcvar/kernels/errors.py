@@ -28,6 +28,15 @@ def bin_of(err, lo, inv_width, nb):
     return int(f) if f > 0.0 else 0
 
 
+@jit(inline="always")
+def add_error(got, want, total, total2, want2, cross, got2, maxabs):
+    """The running sums after one more error ``got - want``: sums of the error, its square,
+    ``want^2``, ``got want``, ``got^2``, and the largest ``|error|``."""
+    err = got - want
+    return (total + err, total2 + err * err, want2 + want * want, cross + got * want,
+            got2 + got * got, max(maxabs, abs(err)))
+
+
 @jit
 def add_read_errors(Y, X, W, lo, inv_width, hist, stats):
     """Add the errors of noisy outputs ``Y`` (B, N) against the exact products ``X @ W``
@@ -52,15 +61,9 @@ def add_read_errors(Y, X, W, lo, inv_width, hist, stats):
             for j in range(N):
                 exact[j] += xk * W[k, j]
         for j in range(N):
-            got, want = Y[b, j], exact[j]
-            err = got - want
-            total += err
-            total2 += err * err
-            want2 += want * want
-            cross += got * want
-            got2 += got * got
-            maxabs = max(maxabs, abs(err))
-            hist[bin_of(err, lo, inv_width, nb)] += 1
+            total, total2, want2, cross, got2, maxabs = add_error(
+                Y[b, j], exact[j], total, total2, want2, cross, got2, maxabs)
+            hist[bin_of(Y[b, j] - exact[j], lo, inv_width, nb)] += 1
     stats[COUNT] += B * N
     stats[SUM], stats[SUM2], stats[WANT2] = total, total2, want2
     stats[GOT_WANT], stats[GOT2], stats[MAXABS] = cross, got2, maxabs

@@ -15,7 +15,8 @@ import numpy as np
 from numba import prange
 
 from ..accelerate import jit
-from .errors import COUNT, GOT2, GOT_WANT, MAXABS, N_STATS, SUM, SUM2, WANT2, bin_of
+from .errors import (COUNT, GOT2, GOT_WANT, MAXABS, N_STATS, SUM, SUM2, WANT2, add_error,
+                     bin_of)
 from .rng import fill_uniform_at, normal_of, normal_words
 from .write import _row_bits, _update_rows, row_scratch
 
@@ -102,14 +103,9 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
                         ach -= G[1, i, j] - before[1, i - r0, j]
                     ach *= weight_per_siemens
                     req = lx * d[j]
-                    err = ach - req
-                    total += err
-                    total2 += err * err
-                    req2 += req * req
-                    cross += ach * req
-                    ach2 += ach * ach
-                    maxabs = max(maxabs, abs(err))
-                    h[j % N_SUB, bin_of(err, lo, inv_width, nb)] += 1
+                    total, total2, req2, cross, ach2, maxabs = add_error(
+                        ach, req, total, total2, req2, cross, ach2, maxabs)
+                    h[j % N_SUB, bin_of(ach - req, lo, inv_width, nb)] += 1
         block_stats[blk, COUNT] = n_updates * (r1 - r0) * C
         block_stats[blk, SUM] = total
         block_stats[blk, SUM2] = total2
