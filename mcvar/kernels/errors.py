@@ -3,8 +3,8 @@
 An error is ``got - want``: a noisy read's output minus the exact product, or an update's
 achieved change minus the requested one. ``stats`` (N_STATS,) holds running sums at the
 indices below; ``hist`` counts errors in uniform bins starting at ``lo`` with ``inv_width``
-bins per unit, values beyond either end in the end bin. Sums run in element order, so the
-numbers do not depend on threads or batch splits within one order.
+bins per unit, values beyond either end in the end bin. Sums run in element order, one
+running total each, so splitting the same elements into batches does not change them.
 """
 
 from __future__ import annotations
