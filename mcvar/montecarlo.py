@@ -109,7 +109,7 @@ def update_errors(tile: Tile, n_updates: int, *, lr: float, d_std: float = 0.1,
     if not (np.isfinite(d_std) and d_std > 0):
         raise ValueError(f"d_std = {d_std}: allowed range (0, inf)")
     cfg = tile.update_config(lr)
-    edges = _uniform_bins(edges)[0]
+    edges, lo, inv_width = _uniform_bins(edges)
     hist = np.zeros(edges.size - 1)
     stats = np.zeros(ek.N_STATS)
     counts = np.zeros(2)
@@ -118,7 +118,7 @@ def update_errors(tile: Tile, n_updates: int, *, lr: float, d_std: float = 0.1,
     t0 = time.perf_counter()
     sk.update_sequence(tile.G, tile.offset, tile.cells, tile._lut, cfg, tile.update_keys, op0,
                        n_updates, input_key, float(d_std), float(lr), tile._weight_per_siemens,
-                       edges, hist, stats, counts)
+                       lo, inv_width, hist, stats, counts)
     seconds = time.perf_counter() - t0
     tile.pulses += counts
     tile._cache.clear()

@@ -47,9 +47,9 @@ consumes for noise and rounding (synthetic inputs excluded), divided by its time
 Targets (the engine issue's, for the 2-core development machine) are printed with met / not
 met. They depend on the machine: the header names the CPU and measures the two figures the
 issue quotes for its machine (float32 GEMM GFLOP/s, NumPy normals per second on one thread),
-so runs on different machines can be compared. The machine is shared and noisy (another process on the second core makes every
-parallel region wait for a descheduled thread): the load average is printed at the start
-and the end; compare runs made under the same load.
+so runs on different machines can be compared. The machine is shared and noisy (another
+process on the second core makes every parallel region wait for a descheduled thread): the
+load average is printed at the start and the end; compare runs made under the same load.
 """
 
 from __future__ import annotations

@@ -46,20 +46,19 @@ def synthetic_d(key, op, d, d_std, w0, w1):
 
 @jit(parallel=True)
 def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_std, lr,
-                    weight_per_siemens, edges, hist, stats, counts):
+                    weight_per_siemens, lo, inv_width, hist, stats, counts):
     """Apply ``n_updates`` synthetic rank-1 updates; accumulate achieved-vs-requested errors.
 
     Update ``u`` (operation ``op0 + u``) has ``x_i`` ~ U(-1, 1) and ``d_j`` ~ N(0, d_std^2)
     from ``input_key``; requested ``lr x_i d_j``; achieved = change of the cell's weight
-    [weight units]. ``stats`` (N_STATS,) running sums (:mod:`.errors`); ``hist`` (len(edges)-1,) counts of
-    the error (values outside ``edges`` go to the end bins); ``counts`` (2,) pulses (up, down).
+    [weight units]. ``stats`` (N_STATS,) running sums (:mod:`.errors`); ``hist`` (bins,)
+    counts of the error in uniform bins from ``lo``, ``inv_width`` bins per weight unit
+    (values beyond the ends in the end bins); ``counts`` (2,) pulses (up, down).
     """
     P, R, C = G.shape
     g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
     g_bins, u_points, dg_table, mu, k_scale = lut
     nb = hist.shape[0]
-    lo = edges[0]
-    inv_width = nb / (edges[nb] - lo)
     n_blocks = (R + ROW_BLOCK - 1) // ROW_BLOCK
     block_stats = np.zeros((n_blocks, N_STATS))
     block_hist = np.zeros((n_blocks, N_SUB, nb), np.int64)

@@ -45,6 +45,9 @@ RULES = ("deterministic", "stochastic", "pulse_train", "implicit", "continuous")
 RULE_CODE = {name: code for code, name in enumerate(RULES)}
 (LINEAR, LINEAR_STEP, SOFT_BOUNDS, EXPONENTIAL, CROSSSIM_ASYM, CROSSSIM_SYM, LOOKUP) = range(7)
 WN_INDEPENDENT, WN_PROPORTIONAL, WN_INVERSE = range(3)
+#: rows whose rounding uniforms are drawn in one pass (one row's few Philox blocks alone run
+#: mostly in the scalar remainder of the vectorised loop)
+FILL_ROWS = 8
 
 UpdateConfig = namedtuple("UpdateConfig", [
     "model",  # int: device model code (MODELS order in mcvar.devices)
@@ -168,10 +171,6 @@ def _write_noise_sd(cfg, g, g_before):
     elif cfg.write_noise_model == WN_INVERSE:
         sd *= cfg.g_range / max(g, 1e-30)
     return sd
-
-
-FILL_ROWS = 8  #: rows whose rounding uniforms are drawn in one pass (a row's few blocks
-#: alone run mostly in the scalar remainder of the vectorised loop)
 
 
 @jit
