@@ -94,8 +94,9 @@ class Cost:
 
     designs: tuple = param(DESIGNS, units="1", kind=tuple,
                            doc="designs costed: " + ", ".join(DESIGNS))
-    #: ``((name, value), ...)``: overrides of :class:`~mcvar.cost.Technology` constants
-    technology: tuple = ()
+    #: constants of the cost model (``[cost.technology]``); the tile size and converter bits
+    #: (:data:`TILE_TECHNOLOGY`) come from the tile and periphery and stay at their defaults
+    technology: Technology = Technology()
 
     def __post_init__(self):
         validate(self, "cost.")
@@ -103,19 +104,13 @@ class Cost:
                 not set(self.designs) <= set(DESIGNS):
             raise ParameterError("cost.designs", f"got {list(self.designs)!r}, allowed: a "
                                                  f"non-empty list of distinct names from {DESIGNS}")
-        fields = {f.name for f in dataclasses.fields(Technology)}
-        for name, value in self.technology:
-            key = f"cost.technology.{name}"
-            if name in TILE_TECHNOLOGY:
-                raise ParameterError(key, f"set by {TILE_TECHNOLOGY[name]} (one tile for "
-                                          "simulation and cost)")
-            if name not in fields:
-                raise ParameterError(key, "unknown technology constant; allowed: "
-                                          + ", ".join(sorted(fields - set(TILE_TECHNOLOGY))))
-            try:
-                Technology(**{name: value})
-            except ValueError as err:
-                raise ParameterError(key, str(err).split(": ", 1)[-1]) from None
+        if not isinstance(self.technology, Technology):
+            raise ParameterError("cost.technology", f"got {type(self.technology).__name__}, "
+                                                    "expected mcvar.cost.Technology")
+        for name, key in TILE_TECHNOLOGY.items():
+            if getattr(self.technology, name) != getattr(Technology, name):
+                raise ParameterError(f"cost.technology.{name}", f"set by {key} (one tile for "
+                                                                "simulation and cost)")
 
     def technology_for(self, spec: TileSpec, periphery: Periphery) -> Technology:
         """The technology of a tile ``spec`` read through ``periphery``.
@@ -123,7 +118,7 @@ class Cost:
         Input and ADC bits come from ``periphery.dac_bits``/``adc_bits``; an ideal (0-bit)
         converter is costed at the technology's default precision.
         """
-        changes = dict(self.technology, rows=spec.rows, cols=spec.cols)
+        changes = dict(rows=spec.rows, cols=spec.cols)
         for name, key in (("input_bits", "dac_bits"), ("adc_bits", "adc_bits")):
             bits = getattr(periphery, key)
             if bits > 16:
@@ -131,7 +126,7 @@ class Cost:
                                                          "1..16 bits")
             if bits:
                 changes[name] = bits
-        return Technology(**changes)
+        return dataclasses.replace(self.technology, **changes)
 
 
 @dataclass(frozen=True)
