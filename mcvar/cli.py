@@ -272,7 +272,8 @@ def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh,
 
 def summary_rows(ds) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the summary table of result ``ds`` (one row per sweep point)."""
-    from .results import si, sweep_dims
+    from .formatting import si
+    from .results import sweep_dims
 
     dims = sweep_dims(ds)
     header = [*dims]

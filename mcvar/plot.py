@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .results import si, sweep_dims
+from .formatting import si
+from .results import sweep_dims
 
 MAX_LINES = 8  #: lines per panel (sweep values shown)
 

@@ -17,6 +17,7 @@ import socket
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,9 +25,10 @@ import xarray as xr
 
 from . import stats
 from .cost import COMPONENTS, DESIGNS, KERNELS
-from .scenario import Scenario, Task, loads
-from .variables import SUMMARIES, VARIABLES, annotate, summarized, summary_names
-from .workloads import POLARITIES
+from .variables import POLARITIES, SUMMARIES, VARIABLES, annotate, summarized, summary_names
+
+if TYPE_CHECKING:  # reading a result file needs neither the scenario nor the workloads
+    from .scenario import Scenario, Task
 
 _LABEL_ORDER = {"kernel": KERNELS, "design": DESIGNS, "component": COMPONENTS,
                 "polarity": POLARITIES}
@@ -190,25 +192,21 @@ def finalize(ds: xr.Dataset, scenario: Scenario, missing=()) -> xr.Dataset:
     return ds
 
 
-def si(value, unit: str) -> str:
-    """``1.23e-9, "J"`` -> ``"1.23 nJ"`` (for tables and figures)."""
-    value = float(value)
-    if not np.isfinite(value) or value == 0:
-        return f"{value:g} {unit}"
-    exp = int(np.clip(3 * np.floor(np.log10(abs(value)) / 3), -15, 6))
-    prefix = {-15: "f", -12: "p", -9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M"}[exp]
-    return f"{value / 10 ** exp:.3g} {prefix}{unit}"
-
-
 # -------------------------------------------------------------------- opening
 
 def open_results(path) -> xr.Dataset:
-    """Open a result file, or combine the pieces of a run directory (finished or not)."""
+    """Open a result file, or combine the pieces of a run directory (finished or not).
+
+    A result file is opened lazily (``xarray.open_dataset``) without importing the scenario,
+    workload or kernel modules; a run directory is assembled from its scenario and pieces.
+    """
     path = Path(path)
     if path.is_dir():
         toml = path / SCENARIO_FILE
         if not toml.exists():
             raise FileNotFoundError(f"{path}: not a run directory (no {SCENARIO_FILE})")
+        from .scenario import loads
+
         return assemble(loads(toml.read_text(), source=str(toml)), path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such result file or run directory")

@@ -15,6 +15,8 @@ import xarray as xr
 
 from .cost.variables import VARIABLES as COST_VARIABLES
 
+POLARITIES = ("up", "down")  #: labels of the ``polarity`` coordinate, in pulse-count order
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -45,8 +47,8 @@ VARIABLES: dict[str, Variable] = {
     "polarity": Variable(("polarity",), None, "pulse polarity: up (potentiation) or down "
                                               "(depression)"),
     "quantile": Variable(("quantile",), "1", "quantile level over trials"),
-    "design": Variable(("design",), None, COST_VARIABLES["design"][1]),
-    "component": Variable(("component",), None, COST_VARIABLES["component"][1]),
+    "design": Variable(("design",), None, COST_VARIABLES["design"].long_name),
+    "component": Variable(("component",), None, COST_VARIABLES["component"].long_name),
     # --- kernels workload (per trial and kernel) -----------------------------------------
     "operations": Variable(("kernel",), "1", "operations per trial: read vectors or updates"),
     "error_mean": Variable(("trial", "kernel"), "1", "mean error (bias) of the kernel's "
@@ -83,19 +85,8 @@ VARIABLES: dict[str, Variable] = {
                                 deterministic=False),
 }
 
-_COST_DIMS = {
-    "energy": ("design", "kernel", "component"), "latency": ("design", "kernel", "component"),
-    "area": ("design", "component"), "kernel_energy": ("design", "kernel"),
-    "kernel_latency": ("design", "kernel"), "tile_area": ("design",), "macs": ("kernel",),
-    "kernel_energy_per_mac": ("design", "kernel"), "step_energy": ("design",),
-    "step_latency": ("design",), "energy_per_mac": ("design",), "total_tiles": ("design",),
-    "utilisation": ("design",), "training_energy_per_example": ("design",),
-    "training_time_per_example": ("design",), "inference_energy_per_example": ("design",),
-    "inference_time_per_example": ("design",), "training_energy_per_epoch": ("design",),
-    "training_time_per_epoch": ("design",), "carry_readout_energy_per_example": ("design",),
-    "carry_readout_time_per_example": ("design",),
-}
-VARIABLES.update({name: Variable(dims, *COST_VARIABLES[name]) for name, dims in _COST_DIMS.items()})
+VARIABLES.update({name: Variable(cost.dims, cost.units, cost.long_name)
+                  for name, cost in COST_VARIABLES.items() if cost.dims is not None})
 
 #: statistic -> (variable suffix, cell_methods method over trials, long-name prefix)
 SUMMARIES = {

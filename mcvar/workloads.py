@@ -24,24 +24,19 @@ import xarray as xr
 
 from .cost import DESIGNS
 from .cost.technology import Technology
+from .cost.variables import NETWORK_TOTALS
 from .devices import Device
 from .params import ParameterError, param, validate
 from .periphery import Periphery
 from .tile import Pulsing, TileSpec
 from .training import Training
-from .variables import annotate
+from .variables import POLARITIES, annotate
 
-POLARITIES = ("up", "down")
 CALIBRATION_INPUTS = 256  #: random input vectors used to calibrate the ADC range per direction
 _CALIBRATION_TAG = 0x63616C69  # "cali": SeedSequence entropy word of the calibration inputs
 #: Technology fields set by the scenario's tile and periphery, not by ``[cost.technology]``
 TILE_TECHNOLOGY = {"rows": "tile.rows", "cols": "tile.cols", "input_bits": "periphery.dac_bits",
                    "adc_bits": "periphery.adc_bits"}
-NETWORK_TOTALS = ("total_tiles", "utilisation", "training_energy_per_example",
-                  "training_time_per_example", "inference_energy_per_example",
-                  "inference_time_per_example", "training_energy_per_epoch",
-                  "training_time_per_epoch", "carry_readout_energy_per_example",
-                  "carry_readout_time_per_example")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ with direct engine calls; pieces combine by coordinates; netCDF round trip."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +16,15 @@ import xarray as xr
 from mcvar import results, stats, workloads
 from mcvar.cost import KERNELS, kernel_costs, network_costs
 from mcvar.execute import run_scenario
+from mcvar.formatting import si
 from mcvar.montecarlo import random_weights, read_errors, update_errors
 from mcvar.results import PIECES, open_results, write_netcdf
 from mcvar.scenario import load, loads
 from mcvar.tile import Tile
 from mcvar.variables import VARIABLES, annotate, summarized, summary_names
 
-SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
+ROOT = Path(__file__).parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 
 #: what each workload documents in a result
 DOCUMENTED = {
@@ -237,3 +242,36 @@ def test_public_api_is_importable_lazily():
     assert set(mcvar.__all__) <= set(dir(mcvar))
     with pytest.raises(AttributeError):
         mcvar.no_such_thing  # noqa: B018
+
+
+def test_opening_a_result_file_imports_no_engine(small, tmp_path):
+    """Reading results needs neither the scenario nor the workloads nor the kernels (nor
+    Numba); a run directory, which is assembled from its scenario, does import the scenario."""
+    scenario, ds = small
+    path = tmp_path / "r.nc"
+    run_scenario(scenario, path, scheduler="synchronous")
+    code = ("import sys; from mcvar.results import open_results\n"
+            "ds = open_results(sys.argv[1]); assert 'error_rms' in ds\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('mcvar', 'numba')))))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code, str(path)], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    assert "mcvar.results" in loaded
+    engine = [m for m in loaded if m.startswith(("mcvar.scenario", "mcvar.workloads",
+                                                 "mcvar.kernels", "mcvar.tile", "numba"))]
+    assert not engine, engine
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r.run")], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "mcvar.scenario" in done.stdout.split()
+
+
+@pytest.mark.parametrize("value, unit, text", [
+    (1.234e-9, "J", "1.23 nJ"), (-2.5e-12, "s", "-2.5 ps"), (999.4, "W", "999 W"),
+    (1000.0, "W", "1 kW"), (3e7, "Hz", "30 MHz"), (2e-18, "J", "0.002 fJ"),
+    (0.0, "J", "0 J"), (float("inf"), "J", "inf J"), (float("nan"), "s", "nan s"),
+    (np.float32(4e-6), "m", "4 um")])
+def test_si_formats_with_prefixes(value, unit, text):
+    assert si(value, unit) == text

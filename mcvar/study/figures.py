@@ -72,7 +72,7 @@ def cost_kernels(point, path) -> None:
 def cost_components(point, path) -> None:
     """Share of each circuit component in every kernel's energy and latency and in the tile
     area, per design (totals written above the bars)."""
-    from ..results import si
+    from ..formatting import si
 
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), gridspec_kw={"width_ratios": [3, 3, 1.3]})

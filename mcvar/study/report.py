@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cost import DESIGNS, KERNELS
-from ..results import si
+from ..formatting import si
 from . import figures, reference
 from .analysis import DROP, accuracy_summary, final_accuracy, pareto_front, tolerance
 from .plan import PARTS, Sizes
