@@ -30,7 +30,6 @@ sit at a bound and never move.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -38,7 +37,7 @@ import numpy as np
 
 from .kernels import rng
 from .kernels.finite import all_finite
-from .params import ParameterError, param, validate
+from .params import ParameterError, Parameters, param, validate
 from .streams import Stream
 
 MODELS = ("linear", "linear_step", "soft_bounds", "exponential",
@@ -53,7 +52,7 @@ _STEP_G_MAX = 100e-6
 
 
 @dataclass(frozen=True)
-class Device:
+class Device(Parameters):
     """One kind of resistive device: update model, bounds, noise and variability."""
 
     model: str = param("soft_bounds", units="1", choices=MODELS, doc="update model")
@@ -131,10 +130,6 @@ class Device:
                     for i in self.table_devices):
                 raise ParameterError("device.table_devices",
                                      "must be a non-empty list of device indices >= 0")
-
-    def replace(self, **changes) -> "Device":
-        """A copy with ``changes`` applied (validated)."""
-        return dataclasses.replace(self, **changes)
 
 
 CellParams = namedtuple("CellParams", [

@@ -21,6 +21,16 @@ class ParameterError(ValueError):
         self.reason = message
 
 
+class Parameters:
+    """Base of the frozen parameter dataclasses (device, periphery, pulsing, training)."""
+
+    __slots__ = ()
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied (validated again by the class's checks)."""
+        return dataclasses.replace(self, **changes)
+
+
 def param(default: Any, *, units: str, doc: str, low: float | None = None,
           high: float | None = None, low_open: bool = False, high_open: bool = False,
           choices: tuple | None = None, kind: type | tuple | None = None, **extra):

@@ -13,10 +13,9 @@ at every conversion; the ADC clips to ``[-out_bound, out_bound] I_u`` and, with
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
-from .params import ParameterError, param, validate
+from .params import ParameterError, Parameters, param, validate
 
 OUT_BOUND_MODES = ("worst_case", "calibrated")
 MAX_BITS = 24
@@ -34,7 +33,7 @@ def levels(bits: int) -> float:
 
 
 @dataclass(frozen=True)
-class Periphery:
+class Periphery(Parameters):
     """DAC, ADC and output-noise settings of a tile's read path."""
 
     dac_bits: int = param(0, units="1", kind=int, doc="input DAC bits (0: ideal analog input)")
@@ -67,7 +66,3 @@ class Periphery:
                                                             f"positive number or one of {OUT_BOUND_MODES}")
         elif not self.out_bound > 0:
             raise ParameterError("periphery.out_bound", f"got {self.out_bound!r}, allowed: (0, inf) [I_u]")
-
-    def replace(self, **changes) -> "Periphery":
-        """A copy with ``changes`` applied (validated)."""
-        return dataclasses.replace(self, **changes)

@@ -16,7 +16,6 @@ read/update, so the same sequence of calls gives bitwise the same results.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +25,7 @@ from .accelerate import get_threads
 from .kernels import read as rk
 from .kernels import rng
 from .kernels import write as wk
-from .params import ParameterError, param, validate
+from .params import ParameterError, Parameters, param, validate
 from .periphery import Periphery, levels
 from .streams import Stream
 
@@ -48,7 +47,7 @@ class TileSpec:
 
 
 @dataclass(frozen=True)
-class Pulsing:
+class Pulsing(Parameters):
     """How updates become pulses (see mcvar.kernels.write)."""
 
     rule: str = param("stochastic", units="1", choices=wk.RULES, doc="pulse-count rule")
@@ -69,10 +68,6 @@ class Pulsing:
         if self.rule == "continuous" and not self.aggregate:
             raise ParameterError("pulsing.rule", "'continuous' (real pulse counts) needs "
                                                  "pulsing.aggregate = true")
-
-    def replace(self, **changes) -> "Pulsing":
-        """A copy with ``changes`` applied (validated)."""
-        return dataclasses.replace(self, **changes)
 
 
 #: tiles with fewer cells update serially: a parallel region costs more than their update

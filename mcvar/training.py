@@ -10,7 +10,6 @@ measured against.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from .datasets import load_dataset, standardize
 from .devices import Device
 from .kernels import mlp, rng
 from .network import CrossbarNetwork
-from .params import ParameterError, param, validate
+from .params import ParameterError, Parameters, param, validate
 from .periphery import Periphery
 from .streams import Stream
 from .tile import Pulsing, TileSpec
@@ -30,7 +29,7 @@ DATASETS = ("digits", "iris", "file_types", "mnist")
 
 
 @dataclass(frozen=True)
-class Training:
+class Training(Parameters):
     """What to train and how: dataset, network, schedule, remedies."""
 
     dataset: str = param("digits", units="1", choices=DATASETS, doc="dataset name")
@@ -70,10 +69,6 @@ class Training:
         if not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden):
             raise ParameterError("training.hidden", f"got {self.hidden!r}, allowed: a list of "
                                                     "integers >= 1 (may be empty)")
-
-    def replace(self, **changes) -> "Training":
-        """A copy with ``changes`` applied (validated)."""
-        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,12 @@ import pytest
 import xarray as xr
 
 from mcvar import scenario as sc
+from mcvar.devices import Device
+from mcvar.params import ParameterError
+from mcvar.periphery import Periphery
 from mcvar.scenario import ScenarioError, dumps_toml, load, loads, parse_override
+from mcvar.tile import Pulsing
+from mcvar.training import Training
 from mcvar.variables import annotate
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
@@ -274,3 +279,14 @@ def test_sweep_of_tile_size_validates_cost_bits():
     with pytest.raises(ScenarioError, match="periphery.adc_bits.*cost model covers 1..16 bits"):
         loads(text, source="t")
     assert np.isfinite(loads(BASE + "[cost]\n", source="t").configurations[0].kernels.lr)
+
+
+@pytest.mark.parametrize("cls, field, good, bad", [
+    (Device, "read_noise", 0.05, -1.0), (Periphery, "adc_bits", 6, 30),
+    (Pulsing, "bl", 15, 0), (Training, "epochs", 2, 0)])
+def test_replace_returns_a_validated_copy(cls, field, good, bad):
+    base = cls()
+    changed = base.replace(**{field: good})
+    assert type(changed) is cls and getattr(changed, field) == good and base == cls()
+    with pytest.raises(ParameterError, match=field):
+        base.replace(**{field: bad})
