@@ -48,20 +48,52 @@ def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("command, words", [
-    ((), ["run", "validate", "show", "plot"]),
-    (("run",), ["--scheduler", "--cluster", "--set", "--trials", "--tiny", "--fresh", "resume",
-                "--queue", "--walltime", "--jobs", "--workers", "--run-dir"]),
-    (("validate",), ["without running", "exit code 2"]),
-    (("show",), ["95% confidence interval"]),
-    (("plot",), ["-o", "histograms", "energy vs accuracy"]),
+def test_run_options_reach_the_run(scenario, tmp_path, monkeypatch):
+    """Each option of ``run`` has its effect on the scenario or on run_scenario's arguments."""
+    from mcvar import execute
+
+    calls = []
+    monkeypatch.setattr(execute, "run_scenario", lambda sc, output, **kw: calls.append(
+        (sc, output, kw)))
+    result = invoke("run", scenario, "-o", tmp_path / "o.nc", "--run-dir", tmp_path / "d",
+                    "--set", "device.read_noise=0.05", "--trials", "7", "--scheduler",
+                    "synchronous", "--workers", "3", "--fresh", "--quiet")
+    assert result.exit_code == 0, result.output
+    (sc, output, kw), = calls
+    assert sc.trials == 7 and sc.configurations[0].device.read_noise == 0.05
+    assert output == str(tmp_path / "o.nc") and kw["run_dir"] == str(tmp_path / "d")
+    assert (kw["scheduler"], kw["workers"], kw["fresh"], kw["progress"]) == (
+        "synchronous", 3, True, False)
+    calls.clear()
+    monkeypatch.chdir(tmp_path)
+    assert invoke("run", scenario, "--tiny", "--quiet").exit_code == 0
+    (sc, output, kw), = calls
+    assert sc.trials == 2 and output == "clitest-tiny.nc"
+    assert kw["run_dir"] == execute.default_run_dir("clitest-tiny.nc") and not kw["fresh"]
+
+
+def test_validate_options_change_what_is_validated(scenario):
+    text = " ".join(invoke("validate", scenario, "--trials", "7").output.split())
+    assert "2 sweep point(s) x 7 trial(s)" in text
+    text = " ".join(invoke("validate", scenario, "--tiny").output.split())
+    assert "2 sweep point(s) x 2 trial(s)" in text
+
+
+@pytest.mark.parametrize("args, option", [
+    (("run", "S", "--trials", "0"), "--trials"),
+    (("run", "S", "--workers", "0"), "--workers"),
+    (("run", "S", "--cluster", "lsf"), "--cluster"),
+    (("run", "S", "--jobs", "x"), "--jobs"),
+    (("validate", "S", "--trials", "many"), "--trials"),
+    (("plot", "S"), "--output"),
+    (("study", "--out", "D", "--epochs", "0"), "--epochs"),
+    (("study", "--out", "D", "--train-examples", "-1"), "--train-examples"),
+    (("study",), "--out"),
 ])
-def test_help_explains_each_command(command, words):
-    result = invoke(*command, "--help")
-    assert result.exit_code == 0
-    text = " ".join(result.output.split())
-    for word in words:
-        assert word in text, word
+def test_bad_option_values_exit_2_naming_the_option(scenario, args, option):
+    result = invoke(*(scenario if a == "S" else a for a in args))
+    assert result.exit_code == 2
+    assert option in result.output and "Traceback" not in result.output
 
 
 def test_help_does_not_import_the_engine():

@@ -201,9 +201,25 @@ def test_rerun_resumes_from_the_results_and_keeps_the_wall_time(quick_study, mon
     assert set(again) == set(spent) and all(again[k] >= spent[k] for k in spent)
 
 
-def test_cli_study_help_names_its_options():
-    result = CliRunner().invoke(main, ["study", "--help"])
-    assert result.exit_code == 0
-    for word in ("--out", "--quick", "--trials", "--epochs", "--train-examples", "--scheduler",
-                 "--workers", "--fresh", "resumes"):
-        assert word in result.output
+def test_cli_study_passes_its_options_to_the_study(tmp_path, monkeypatch):
+    import mcvar.study
+
+    calls = []
+    monkeypatch.setattr(mcvar.study, "reproduce_study", lambda out, **kw: calls.append((out, kw)))
+    args = ["study", "--out", str(tmp_path), "--quick", "--trials", "3", "--epochs", "2",
+            "--train-examples", "0", "--scheduler", "synchronous", "--workers", "2", "--fresh",
+            "--quiet"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (out, kw), = calls
+    assert out == str(tmp_path)
+    assert {k: kw[k] for k in ("quick", "trials", "epochs", "train_examples", "scheduler",
+                               "workers", "fresh", "progress")} == dict(
+        quick=True, trials=3, epochs=2, train_examples=0, scheduler="synchronous", workers=2,
+        fresh=True, progress=False)
+    calls.clear()
+    assert CliRunner().invoke(main, ["study", "--out", str(tmp_path)]).exit_code == 0
+    (_, kw), = calls
+    assert (kw["quick"], kw["trials"], kw["fresh"], kw["progress"]) == (False, None, False, True)
+    bad = CliRunner().invoke(main, ["study", "--out", str(tmp_path), "--trials", "0"])
+    assert bad.exit_code == 2 and "--trials" in bad.output and not calls[1:]

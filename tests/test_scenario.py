@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 from mcvar import scenario as sc
+from mcvar.cost import Technology
 from mcvar.devices import Device
 from mcvar.params import ParameterError
 from mcvar.periphery import Periphery
@@ -40,10 +41,39 @@ periphery.adc_bits = [0, 6]
 """
 
 
-def test_shipped_scenarios_exist():
-    names = {p.stem for p in SCENARIOS}
-    assert {"quickstart", "digits_accuracy", "read_noise", "write_noise", "d2d_variation",
-            "adc_bits", "nonlinearity", "array_size", "cost_reproduction"} <= names
+#: every shipped scenario: its sweep dimensions and their sizes
+SHIPPED = {
+    "adc_bits": {"periphery_adc_bits": 6}, "array_size": {"size": 5},
+    "carry_settings": {"variant": 7}, "cost_reproduction": {}, "d2d_variation": {"d2d": 5},
+    "digits_accuracy": {"device_kind": 5},
+    "nonlinearity": {"device_model": 2, "device_nonlinearity": 4},
+    "quickstart": {"device_kind": 3}, "read_noise": {"device_read_noise": 6},
+    "study_cost": {"size": 7, "periphery_adc_bits": 5}, "study_d2d": {"d2d": 6},
+    "study_digits": {"device_kind": 6}, "study_file_types": {"device_kind": 6},
+    "study_nonlinearity": {"device_model": 2, "device_nonlinearity": 6},
+    "study_read_noise": {"device_read_noise": 6}, "study_write_noise": {"device_write_noise": 6},
+    "write_noise": {"device_write_noise": 6},
+}
+
+
+def test_every_shipped_scenario_is_listed():
+    assert {p.stem for p in SCENARIOS} == set(SHIPPED)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_shipped_scenario_validates_and_expands_to_its_points(path):
+    s = load(path)
+    assert dict(zip(s.dims, s.shape)) == SHIPPED[path.stem]
+    assert len(s.configurations) == len(s.points()) == math.prod(s.shape)
+    for point in s.points():  # every swept value reaches its point's configuration
+        config = s.configuration(point)
+        for axis, i in zip(s.axes, point):
+            for key, values in zip(axis.keys, axis.values):
+                value = config
+                for part in key.split("."):
+                    value = getattr(value, part)
+                assert value == values[i], (point, key)
+    assert len(set(s.configurations)) == len(s.configurations)  # no two points alike
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -290,3 +320,53 @@ def test_replace_returns_a_validated_copy(cls, field, good, bad):
     assert type(changed) is cls and getattr(changed, field) == good and base == cls()
     with pytest.raises(ParameterError, match=field):
         base.replace(**{field: bad})
+
+
+def test_technology_is_a_nested_table_set_swept_and_written_back():
+    text = BASE + """[cost.technology]
+on_resistance = 10000000
+[sweep.cost.technology]
+read_voltage = [0.5, 1]
+"""
+    s = loads(text, source="t")
+    assert s.dims[-1] == "technology_read_voltage" and s.shape == (3, 2, 2)
+    tech = s.configuration((0, 0, 1)).cost.technology
+    assert isinstance(tech, Technology) and tech.on_resistance == 1e7
+    assert tech.read_voltage == 1.0 and isinstance(tech.read_voltage, float)
+    assert tech.mac_units == Technology().mac_units  # defaults elsewhere
+    used = s.configuration((0, 1, 0)).cost.technology_for(s.configurations[0].tile,
+                                                          s.configuration((0, 1, 0)).periphery)
+    assert (used.on_resistance, used.read_voltage, used.adc_bits) == (1e7, 0.5, 6)
+    resolved = s.tables["cost"]["technology"]
+    assert resolved["on_resistance"] == 1e7 and "read_voltage" not in resolved
+    assert "rows" not in resolved and "adc_bits" not in resolved  # set by tile and periphery
+    again = loads(s.to_toml(), source="resolved")
+    assert again.configurations == s.configurations and again.to_toml() == s.to_toml()
+    coords = s.coords()
+    assert coords["technology_read_voltage"].attrs["units"] == "V"
+    with pytest.raises(ScenarioError, match=r"cost.technology.on_resistance: given as a value "
+                                            r"and swept \(sweep.cost.technology.on_resistance"):
+        loads(text.replace("read_voltage = [0.5, 1]", "on_resistance = [1e6, 1e7]"), source="t")
+    with pytest.raises(ScenarioError, match=r"cost.technology.ohms: unknown key.*allowed keys "
+                                            r"of \[cost.technology\]"):
+        loads(text.replace("on_resistance", "ohms"), source="t")
+    with pytest.raises(ScenarioError, match=r"sweep.cost.technology.cols: set by tile.cols"):
+        loads(text.replace("read_voltage", "cols"), source="t")
+
+
+def test_values_take_the_type_of_their_field_hint():
+    # out_bound: float | str (a union); g_min: float | None (optional); hidden: tuple
+    s = loads(BASE.replace("[kernels]", "[periphery]\nout_bound = 3\n[kernels]").replace(
+        'model = "soft_bounds"', 'model = "soft_bounds"\ng_min = 1'), source="t")
+    periphery, device = s.configurations[0].periphery, s.configurations[0].device
+    assert periphery.out_bound == 3.0 and isinstance(periphery.out_bound, float)
+    assert device.g_min == 1.0 and isinstance(device.g_min, float)
+    s = loads(BASE.replace("[kernels]", '[periphery]\nout_bound = "calibrated"\n[kernels]'),
+              source="t")
+    assert s.configurations[0].periphery.out_bound == "calibrated"
+    with pytest.raises(ScenarioError, match=r"periphery.out_bound: got a list, expected a "
+                                            r"single value"):
+        loads(BASE.replace("[kernels]", "[periphery]\nout_bound = [3]\n[kernels]"), source="t")
+    with pytest.raises(ScenarioError, match=r"training.hidden: got 16 \(integer\), expected a "
+                                            r"list"):
+        loads(BASE + "[training]\nhidden = 16\n", source="t")
