@@ -6,7 +6,7 @@ the pieces places every piece by its sweep point and trials: trials concatenate 
 ``trial``, points form one dimension per sweep axis, and anything not (yet) computed is NaN.
 Statistics over trials are added for the variables the registry marks (:mod:`mcvar.stats`,
 ``cell_methods`` set), and global attributes record the mcvar version, the scenario as TOML,
-the root seed, creation time and host.
+the root seed, creation time and host. The layout of result files: docs/scenarios.md.
 """
 
 from __future__ import annotations

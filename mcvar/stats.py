@@ -9,7 +9,7 @@ For ``n`` finite trials ``x_1..x_n`` (NaN trials, e.g. of a failed task, are lef
 
 The Student-t interval covers the true mean with probability ``c`` for normally distributed
 trials and approximately (by the central limit theorem) otherwise. ``std`` and the interval
-are NaN for fewer than two trials.
+are NaN for fewer than two trials. More in docs/statistics.md.
 """
 
 from __future__ import annotations

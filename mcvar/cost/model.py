@@ -2,7 +2,7 @@
 
 Kernels: ``vmm`` (forward read ``y = W^T x``: inputs on the rows, outputs on the columns),
 ``mvm`` (transposed read ``z = W d``: columns driven, rows read) and ``opu`` (parallel
-outer-product update). Designs (../shared/MODEL.md section 7):
+outer-product update). Designs (docs/cost.md):
 
 * ``analog_reram``: 1T1R array; inputs as pulse widths, currents integrated and converted
   by a ramp ADC (one shared ramp, a comparator per line); updates in sign phases with rows

@@ -3,7 +3,7 @@
 Study: M. J. Marinella et al., "Multiscale co-design analysis of energy, latency, area, and
 accuracy of a ReRAM analog neural training accelerator", IEEE JETCAS 8(1), 2018
 (arXiv:1707.09952). Ratios and energy per MAC are the abstract's; per-kernel latencies and
-VMM energies come from a secondary summary of its Table V (../shared/MODEL.md section 7).
+VMM energies come from a secondary summary of its Table V (docs/cost.md, 'Calibration check').
 Ratios are taken over the training step (vmm + mvm + opu); energy per MAC is the step
 energy over its 3 rows cols MACs (the reading that makes 12.8 nJ per VMM and 11 fJ per MAC
 agree; a VMM alone gives 12.2 fJ).

@@ -1,7 +1,7 @@
 """Technology description of the cost model: every constant named, with units and provenance.
 
 A :class:`Technology` is a frozen dataclass; its defaults describe the reference study's
-14/16 nm design (a 1024 x 1024 tile, ../shared/MODEL.md section 7). Change a constant with
+14/16 nm design (a 1024 x 1024 tile; docs/cost.md). Change a constant with
 ``dataclasses.replace(tech, on_resistance=10e6)`` (validated again) or build your own.
 
 Every field carries metadata: ``units``, ``doc``, the allowed range (``low``/``high``,

@@ -3,7 +3,7 @@ numbers live in :mod:`mcvar.cost.reference`).
 
 M. J. Marinella et al., "Multiscale co-design analysis of energy, latency, area, and accuracy
 of a ReRAM analog neural training accelerator", IEEE JETCAS 8(1), 2018 (arXiv:1707.09952), as
-summarised in ../shared/MODEL.md section 6. Its accuracies are on MNIST (784-300-10, the full
+summarised in docs/study.md. Its accuracies are on MNIST (784-300-10, the full
 set); ours are on digits and file types, so they compare in ordering and size of the gaps,
 not digit by digit.
 """
