@@ -370,3 +370,19 @@ def test_network_on_single_tiles_has_no_partial_sums_and_omits_epochs_when_not_a
     assert float(net.training_energy_per_example) == pytest.approx(2 * step, rel=1e-12)
     assert "training_energy_per_epoch" not in net
     assert set(net.variables) <= set(VARIABLES)
+
+
+def test_cost_section_holds_a_technology_whose_tile_comes_from_the_scenario():
+    from mcvar.params import ParameterError
+    from mcvar.periphery import Periphery
+    from mcvar.tile import TileSpec
+    from mcvar.workloads import Cost
+
+    cost = Cost(technology=Technology(on_resistance=1e7))
+    tech = cost.technology_for(TileSpec(rows=8, cols=4), Periphery(dac_bits=0, adc_bits=5))
+    assert (tech.rows, tech.cols, tech.input_bits, tech.adc_bits, tech.on_resistance) == (
+        8, 4, Technology().input_bits, 5, 1e7)
+    with pytest.raises(ParameterError, match="cost.technology.rows: set by tile.rows"):
+        Cost(technology=Technology(rows=8))
+    with pytest.raises(ParameterError, match="expected mcvar.cost.Technology"):
+        Cost(technology=(("on_resistance", 1e7),))
