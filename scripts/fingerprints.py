@@ -37,7 +37,7 @@ from mcvar.tile import Pulsing, Tile, TileSpec  # noqa: E402
 from mcvar.training import Training, train  # noqa: E402
 
 RULES = ("deterministic", "stochastic", "pulse_train", "implicit", "continuous")
-SIZES = ((9, 7), (70, 130))  # 70 x 130 x 2 planes is above the parallel-update threshold
+SIZES = ((9, 7), (70, 130), (130, 130))  # 130 x 130 is above the parallel-update threshold
 
 #: every device model, with noise, d2d variation and stuck cells spread over them
 DEVICES = {
