@@ -199,7 +199,7 @@ def test_read_one_equals_read_batch(mapping, subtraction, transpose):
     tile = tile_for(mapping, subtraction, QUANTISED.replace(out_noise=0.02), device)
     X = inputs(tile, transpose, 19, seed=4)  # not a multiple of the kernel's block of 8
     Y = tile.read(X, transpose=transpose)
-    M, S2, s2c, cfg = tile._matrices(transpose)
+    M, S2, s2c, cfg = tile.reads(transpose)
     key = rng.stream_key(tile.seed, tile.trial, tile.index,
                          Stream.READ_BACKWARD if transpose else Stream.READ_FORWARD)
     for b in range(X.shape[0]):

@@ -151,7 +151,7 @@ def test_adc_worst_case_covers_d2d_bounds():
     tile = Tile(TileSpec(8, 6), device, Periphery(), seed=3)
     tile.G[0] = tile.cells.g_hi[0]
     tile.G[1] = tile.cells.g_lo[1]
-    tile._cache.clear()
+    tile.mark_written()
     X = np.ones((1, 8))
     np.testing.assert_allclose(tile.read(X), X @ tile.weights(), rtol=1e-12)
 
@@ -243,7 +243,7 @@ def test_lookup_cells_follow_their_assigned_device(chosen):
     lr = 2 * tile.inst.dw_siemens / tile.inst.g_range
     d = np.where(np.arange(6) % 2 == 0, 1.0, -1.0)
     tile.update(np.ones(8), d, lr)
-    key = tile.update_keys[1]
+    key = tile.keys[Stream.UPDATE_NOISE]
     P, R, C = tile.G.shape
     for p, i, j in np.ndindex(P, R, C):
         up = (d[j] > 0) == (p == 0)

@@ -29,6 +29,7 @@ from mcvar.kernels import mlp
 from mcvar.network import CrossbarNetwork, blocks
 from mcvar.periphery import Periphery
 from mcvar.stats import t_interval
+from mcvar.streams import Stream
 from mcvar.tile import Pulsing, TileSpec
 from mcvar.training import (Training, TrainingResult, example_orders, initial_weights,
                             learning_rate, network_sizes, train)
@@ -459,6 +460,34 @@ def test_network_of_two_by_two_tiles():
         (0, 40, 20), (0, 40, 16), (0, 25, 20), (0, 25, 16), (1, 37, 10)]
     for got, want in zip(net.weights(), w0):
         assert relative_error(got, want) < 1e-12
+
+
+def test_tiles_stay_consistent_after_network_training():
+    """The network runs on its tiles' own states: after an epoch every tile's operation
+    counters count the reads and updates the epoch used, so a later ``tile.read`` draws fresh
+    noise (the same inputs read from a fresh, identically trained copy's counters at 0 would
+    reuse the numbers the epoch consumed)."""
+    x_tr, y_tr, _, _ = digits_data()
+    training = SMALL.replace(train_examples=30)
+    sizes = network_sizes(training, 64, 10)
+    order = example_orders(len(y_tr), training.train_examples, 1, SEED, 0)[0]
+    w0 = initial_weights(sizes, SEED, 0, 2.0)
+    spec = TileSpec(rows=40, cols=20, weight_bound=2.0)
+    noisy = Device(model="linear", dw_min=0.001, read_noise=0.05)
+    net = CrossbarNetwork(training, spec, noisy, Periphery(), EXACT_PULSES, sizes, w0,
+                          seed=SEED, trial=0)
+    net.train_epoch(x_tr, y_tr, order, training.lr, 0)
+    n = len(order)
+    for t, b in zip(net.tiles, net.blocks):
+        assert t.ops[Stream.READ_FORWARD] == n
+        assert t.ops[Stream.READ_BACKWARD] == (n if b.layer > 0 else 0)
+        assert t.ops[Stream.UPDATE_NOISE] == n
+    tile = net.tiles[-1]
+    x = np.full((1, tile.spec.rows), 0.5)
+    after = tile.read(x)
+    assert tile.ops[Stream.READ_FORWARD] == n + 1
+    tile.ops[Stream.READ_FORWARD] = 0  # rewound: the numbers of the epoch's first read
+    assert not np.array_equal(tile.read(x), after)
 
 
 @pytest.mark.parametrize("changes, key", [
