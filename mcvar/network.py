@@ -11,7 +11,6 @@ its random streams, so every tile of every trial has its own d2d draw and noise.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from .kernels import mlp
 from .kernels.state import TileReads
 from .periphery import Periphery
 from .tile import Pulsing, Tile, TileSpec
+from .tiling import layer_grid
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +40,9 @@ def blocks(sizes, spec: TileSpec, digits: int = 1) -> list[Block]:
     out = []
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         rows = n_in + 1
-        for r in range(math.ceil(rows / spec.rows)):
-            for c in range(math.ceil(n_out / spec.cols)):
+        row_blocks, col_blocks = layer_grid(n_in, n_out, spec.rows, spec.cols)
+        for r in range(row_blocks):
+            for c in range(col_blocks):
                 nr = min(spec.rows, rows - r * spec.rows)
                 nc = min(spec.cols, n_out - c * spec.cols)
                 for d in range(digits):

@@ -448,6 +448,16 @@ def test_blocks_cover_every_weight_once(rows, cols, digits):
     assert len(out) == n_blocks * digits
 
 
+@pytest.mark.parametrize("rows, cols, digits", [(40, 20, 1), (7, 3, 2), (128, 128, 3)])
+def test_cost_model_counts_the_networks_tiles(rows, cols, digits):
+    """The cost model and the simulated network tile a network the same way."""
+    from mcvar.cost import network_costs
+
+    sizes = (64, 36, 10)
+    costs = network_costs(sizes, tile_rows=rows, tile_cols=cols, carry_digits=digits)
+    assert int(costs.total_tiles) == len(blocks(sizes, TileSpec(rows=rows, cols=cols), digits))
+
+
 def test_network_of_two_by_two_tiles():
     """Digits 64-36-10 on 40 x 20 tiles: layer 0 on 2 x 2 tiles, layer 1 on one; the programmed
     weights read back as the initial weights."""
