@@ -1,4 +1,4 @@
-"""Training MLPs on simulated crossbars (MODEL.md section 6, issue 3).
+"""Training MLPs on simulated crossbars (docs/training.md, issue 3).
 
 Exactness first: with an ideal device (linear steps, real-valued pulse counts, no noise, ideal
 converters, weights never clipped) every crossbar step is exact up to rounding, so the network's
@@ -62,7 +62,7 @@ def digits_data(test_examples=0):
 
 
 def numpy_sgd_epoch(weights, X, y, order, lr):
-    """Plain-NumPy float64 SGD, batch 1 (the reference recipe, written from MODEL.md section 6):
+    """Plain-NumPy float64 SGD, batch 1 (the reference recipe, written from docs/training.md):
     sigmoid hidden layers, softmax + cross-entropy, ``W_l -= lr [a_l, 1] delta_l^T``.
     Updates ``weights`` in place; returns (loss sum, correct count)."""
     loss, correct = 0.0, 0
@@ -265,13 +265,13 @@ def test_accuracy_order_ideal_enode_taox(device_accuracies):
 
 
 def test_periodic_carry_improves_taox(device_accuracies):
-    """Issue 3 / MODEL.md: periodic carry recovers most of TaOx's loss."""
+    """Issue 3 / docs/training.md: periodic carry recovers most of TaOx's loss."""
     assert_better(device_accuracies, "TaOx carry", "TaOx")
     assert device_accuracies["TaOx carry"].mean() > device_accuracies["ideal"].mean() - 0.05
 
 
 def test_asymmetric_nonlinearity_hurts_more_than_symmetric():
-    """MODEL.md section 6: asymmetric nonlinearity acts as weight decay and hurts; the same
+    """docs/training.md: asymmetric nonlinearity acts as weight decay and hurts; the same
     strength of symmetric nonlinearity does not (measured at a = 5: asymmetric 0.676 +- 0.051,
     symmetric 0.923 +- 0.006, ideal 0.912)."""
     acc = {kind: final_accuracies(SMALL, TILE, Device(model=f"crosssim_{kind}", nonlinearity=5.0,

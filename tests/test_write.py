@@ -1,5 +1,5 @@
 """Write kernel: pulse-count rules against the NumPy twin, push-pull pairs, pulse counters,
-aggregated vs pulse-by-pulse updates, CrossSim write noise (MODEL section 4)."""
+aggregated vs pulse-by-pulse updates, CrossSim write noise (docs/updates.md)."""
 
 from __future__ import annotations
 

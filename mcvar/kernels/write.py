@@ -241,7 +241,9 @@ def _lookup_row(i, n, k_row, xi, d, req, G, offset, cells, tables, cfg, key, op,
                                              cells.stuck, cells.lut_dev)
     g_bins, u_points, quantiles, mu, k_scale = tables
     pulsed, words = scratch.pulsed, scratch.words
-    ient, fent, qent = scratch.entry_ints, scratch.entry_floats, scratch.entry_corners
+    # per entry (a free cell of the row): ints = (plane, pulsed index, device, direction, G bin,
+    # CDF bin); floats = (G before, uniform); corner_q = the four table values around them
+    ints, floats, corner_q = scratch.entry_ints, scratch.entry_floats, scratch.entry_corners
     per_cell = req.shape[0] > 0
     e = 0
     for m in range(n):
@@ -255,37 +257,37 @@ def _lookup_row(i, n, k_row, xi, d, req, G, offset, cells, tables, cfg, key, op,
             dev = lut_dev[p, i, j]
             g0 = G[p, i, j]
             u = uniform_of(words[0, p * n + m], words[1, p * n + m], 0)
-            ient[0, e] = p
-            ient[1, e] = m
-            ient[2, e] = dev
-            ient[3, e] = direction
+            ints[0, e] = p
+            ints[1, e] = m
+            ints[2, e] = dev
+            ints[3, e] = direction
             gi = interval(g_bins, dev, direction, g0)
             ui = interval(u_points, dev, direction, u)
             prefetch_corners(quantiles, dev, direction, gi, ui)
-            ient[4, e] = gi
-            ient[5, e] = ui
-            fent[0, e] = g0
-            fent[1, e] = u
+            ints[4, e] = gi
+            ints[5, e] = ui
+            floats[0, e] = g0
+            floats[1, e] = u
             e += 1
     for c in range(e):
-        qa, qb, qc, qd = corners(quantiles, ient[2, c], ient[3, c], ient[4, c], ient[5, c])
-        qent[0, c] = qa
-        qent[1, c] = qb
-        qent[2, c] = qc
-        qent[3, c] = qd
+        qa, qb, qc, qd = corners(quantiles, ints[2, c], ints[3, c], ints[4, c], ints[5, c])
+        corner_q[0, c] = qa
+        corner_q[1, c] = qb
+        corner_q[2, c] = qc
+        corner_q[3, c] = qd
     for c in range(e):
-        p = ient[0, c]
-        m = ient[1, c]
-        dev = ient[2, c]
-        direction = ient[3, c]
-        gi = ient[4, c]
-        ui = ient[5, c]
+        p = ints[0, c]
+        m = ints[1, c]
+        dev = ints[2, c]
+        direction = ints[3, c]
+        gi = ints[4, c]
+        ui = ints[5, c]
         j = np.uint64(pulsed[m])
-        g0 = fent[0, c]
-        u = fent[1, c]
+        g0 = floats[0, c]
+        u = floats[1, c]
         step, mean = sample_at(g0, u, gi, ui, g_bins.shape[2], u_points.shape[2],
                                grid_at(g_bins, u_points, mu, dev, direction, gi, ui),
-                               qent[0, c], qent[1, c], qent[2, c], qent[3, c])
+                               corner_q[0, c], corner_q[1, c], corner_q[2, c], corner_q[3, c])
         if cfg.calibrated:
             k = calibrated_count(mean, k_row[j], cfg.dw_nominal, cfg.n_max)
         else:
