@@ -1,8 +1,7 @@
 """Device models: parameters (aihwkit names where one exists), validation and d2d draws.
 
 A :class:`Device` describes one kind of resistive device and its variability. Parameters
-that share a name with IBM aihwkit mean exactly what they mean there (../shared/MODEL.md
-section 4b): weights are in normalised device units ``w`` in ``[w_min, w_max]``, mapped
+that share a name with IBM aihwkit mean exactly what they mean there (docs/devices.md): weights are in normalised device units ``w`` in ``[w_min, w_max]``, mapped
 linearly onto the nominal conductance window ``[g_min, g_max]``:
 
     G(w) = g_min + (w - w_min) (g_max - g_min) / (w_max - w_min)          [S]
@@ -30,13 +29,13 @@ sit at a bound and never move.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
 
 from .kernels import rng
 from .kernels.finite import all_finite
+from .kernels.state import CellParams
 from .params import ParameterError, Parameters, param, validate
 from .streams import Stream
 
@@ -132,16 +131,6 @@ class Device(Parameters):
                                      "must be a non-empty list of device indices >= 0")
 
 
-CellParams = namedtuple("CellParams", [
-    "g_lo", "g_hi",  # per-cell bounds [S]
-    "step_up", "step_down",  # per-cell step D [S] (lookup: d2d scale factor [1])
-    "c_up", "c_down", "a_up", "a_down",  # model coefficients, see draw_cells (soft_bounds: 0)
-    "stuck",  # int8: 0 free, +1 stuck at g_hi, -1 stuck at g_lo
-    "lut_dev",  # int32: measured device index ('lookup'), else 0
-])
-CellParams.__doc__ = "Per-cell device arrays, each of shape (planes, rows, cols)."
-
-
 @dataclass(frozen=True)
 class DeviceInstance:
     """A device kind resolved to siemens: nominal window, step and the lookup tables."""
@@ -231,6 +220,7 @@ def draw_cells(inst: DeviceInstance, shape: tuple[int, int, int], seed: int, tri
     step_down = dev.dw_min * scale * rel_down
 
     zeros = np.zeros(shape)
+    lut_scale = np.zeros((0, 0, 0))
     c_up, c_down, a_up, a_down = zeros, zeros.copy(), zeros.copy(), zeros.copy()
     lut_dev = np.zeros(shape, np.int32)
     model = dev.model
@@ -267,7 +257,8 @@ def draw_cells(inst: DeviceInstance, shape: tuple[int, int, int], seed: int, tri
         tables = inst.tables
         u = rng.uniforms(key, shape, 7)
         lut_dev = np.minimum((u * tables.n_devices).astype(np.int32), tables.n_devices - 1)
-        step_up = np.maximum(g, 0.0)  # d2d scale of the measured steps
+        lut_scale = np.maximum(g, 0.0)  # d2d scale of the measured steps
+        step_up = inst.dw_siemens * lut_scale
         step_down = step_up.copy()
         g_lo = tables.g_range[lut_dev, 0].astype(np.float64)
         g_hi = tables.g_range[lut_dev, 1].astype(np.float64)
@@ -280,7 +271,7 @@ def draw_cells(inst: DeviceInstance, shape: tuple[int, int, int], seed: int, tri
 
     arrays = [g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down]
     arrays = [np.ascontiguousarray(np.broadcast_to(a, shape), dtype=np.float64) for a in arrays]
-    return CellParams(*arrays, stuck, lut_dev)
+    return CellParams(*arrays, stuck, lut_dev, np.ascontiguousarray(lut_scale, dtype=np.float64))
 
 
 def check_finite(name: str, values: np.ndarray) -> None:

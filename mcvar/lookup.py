@@ -9,7 +9,7 @@ draws one pulse's stochastic update, cycle-to-cycle noise included (:mod:`mcvar.
 Device-to-device variation comes from a *set* of individually measured devices: each cell of a
 tile follows one of them.
 
-Derived quantities (CrossSim's aggregated-update rule, ../shared/MODEL.md section 4):
+Derived quantities (CrossSim's aggregated-update rule, docs/updates.md and docs/devices.md):
 
 * ``mu[d, s, k] = integral_0^1 dG_s(u, G_k) du`` [S], the mean one-pulse step at bin ``k``
   (trapezoid over the CDF points: exact for the piecewise-linear quantile function, and, because

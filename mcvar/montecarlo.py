@@ -113,15 +113,12 @@ def update_errors(tile: Tile, n_updates: int, *, lr: float, d_std: float = 0.1,
     hist = np.zeros(edges.size - 1)
     stats = np.zeros(ek.N_STATS)
     counts = np.zeros(2)
-    op0 = tile._next(Stream.UPDATE_NOISE, n_updates)
     input_key = np.uint64(rng.stream_key(tile.seed, tile.trial, tile.index, Stream.UPDATE_INPUTS))
     t0 = time.perf_counter()
-    sk.update_sequence(tile.G, tile.offset, tile.cells, tile._lut, cfg, tile.update_keys, op0,
-                       n_updates, input_key, float(d_std), float(lr), tile._weight_per_siemens,
-                       lo, inv_width, hist, stats, counts)
+    sk.update_sequence(tile.state, cfg, n_updates, input_key, float(d_std), float(lr), lo,
+                       inv_width, hist, stats, counts)  # advances the tile's update counter
     seconds = time.perf_counter() - t0
-    tile.pulses += counts
-    tile._cache.clear()
+    tile.mark_written(counts)
     return _of_stats(n_updates, stats, edges, hist, counts, seconds)
 
 

@@ -11,16 +11,16 @@ its random streams, so every tile of every trial has its own d2d draw and noise.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
 from .accelerate import get_threads
 from .devices import Device
 from .kernels import mlp
+from .kernels.state import TileReads
 from .periphery import Periphery
-from .streams import Stream
 from .tile import Pulsing, Tile, TileSpec
+from .tiling import layer_grid
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +40,9 @@ def blocks(sizes, spec: TileSpec, digits: int = 1) -> list[Block]:
     out = []
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         rows = n_in + 1
-        for r in range(math.ceil(rows / spec.rows)):
-            for c in range(math.ceil(n_out / spec.cols)):
+        row_blocks, col_blocks = layer_grid(n_in, n_out, spec.rows, spec.cols)
+        for r in range(row_blocks):
+            for c in range(col_blocks):
                 nr = min(spec.rows, rows - r * spec.rows)
                 nc = min(spec.cols, n_out - c * spec.cols)
                 for d in range(digits):
@@ -71,32 +72,18 @@ class CrossbarNetwork:
             self.tiles.append(tile)
         if periphery.out_bound == "calibrated":
             self._calibrate(weights, calibration)
-        self.layer_start = np.searchsorted([b.layer for b in self.blocks],
-                                           np.arange(len(sizes)), side="left").astype(np.int64)
+        layer_start = np.searchsorted([b.layer for b in self.blocks],
+                                      np.arange(len(sizes)), side="left").astype(np.int64)
         field = lambda name: np.array([getattr(b, name) for b in self.blocks], np.int64)  # noqa: E731
-        self.r0, self.nr, self.c0, self.nc, self.digit = (
-            field("row0"), field("rows"), field("col0"), field("cols"), field("digit"))
-        ts = self.tiles
-        self.G = List([t.G for t in ts])
-        self.offset = List([t.offset for t in ts])
-        self.cp = List([t.cells for t in ts])
-        self.gref = List([t.g_ref for t in ts])
-        self.scale = np.array([1.0 / t.inst.g_range for t in ts])
-        self.wps = np.array([t._weight_per_siemens for t in ts])
-        self.gzero = np.array([t.inst.g_zero for t in ts])
-        self.prog_sigma = np.array([device.program_noise * t.inst.g_range for t in ts])
-        mats = [t._matrices(False) + t._matrices(True) for t in ts]
-        self.Mf, self.S2f, self.s2cf, self.cfgf = (List([m[i] for m in mats]) for i in range(4))
-        self.Mb, self.S2b, self.s2cb, self.cfgb = (List([m[i] for m in mats]) for i in range(4, 8))
-        self.cfgp = List([t.update_config(1.0) for t in ts])
-        streams = (Stream.READ_FORWARD, Stream.READ_BACKWARD, Stream.UPDATE_PULSES,
-                   Stream.UPDATE_NOISE, Stream.WRITE_NOISE, Stream.PROGRAM)
-        self.keys = np.array([[t._keys[s] for s in streams] for t in ts], dtype=np.uint64)
-        self.ops = np.zeros((len(ts), 4), np.int64)
-        self.ops[:, mlp.OP_PROGRAM] = [t.ops[Stream.PROGRAM] for t in ts]
-        self.lut = ts[0]._lut
-        self.sigma = float(device.read_noise)
-        self.multiplicative = device.read_noise_model == "multiplicative"
+        self.layout = mlp.Layout(self.sizes, layer_start, field("row0"), field("rows"),
+                                 field("col0"), field("cols"), field("digit"), self.sig)
+        # the tiles' own states and read matrices (shared, not copied: the compiled loop
+        # advances each tile's counters and rebuilds its matrices in place)
+        self.states = List([t.state for t in self.tiles])
+        self.reads = List([TileReads(t.reads(False), t.reads(True)) for t in self.tiles])
+        self.program_cfg = List([t.update_config(1.0) for t in self.tiles])
+        self.carry = mlp.Carry(int(training.carry_every), float(training.carry_threshold),
+                               float(spec.weight_bound), training.carry_write == "verify")
 
     def _calibrate(self, weights, X):
         """ADC full scales from the initial network's activations and errors on ``X``.
@@ -117,31 +104,20 @@ class CrossbarNetwork:
                 low.set_adc_bound(forward)
                 low.set_adc_bound(backward, transpose=True)
 
-    def _args(self):
-        return (self.sizes, self.layer_start, self.r0, self.nr, self.c0, self.nc, self.digit,
-                self.sig)
-
     def train_epoch(self, X, y, order, lr, example0):
         """One epoch at learning rate ``lr``; returns (loss sum, correct, pulses up, down)."""
         from numba.typed import List
 
         lr_low = lr / self.sig[0]  # updates go to the least significant digit
-        cfgu = List([t.update_config(lr_low) for t in self.tiles])
+        update_cfg = List([t.update_config(lr_low) for t in self.tiles])
         stats = np.zeros(4)
-        tr = self.training
-        mlp.train_epoch(X, y, order, *self._args(), self.G, self.offset, self.cp, self.lut,
-                        self.gref, self.gzero, self.scale, self.sigma, self.multiplicative,
-                        self.wps, self.prog_sigma, self.Mf, self.S2f, self.s2cf, self.Mb,
-                        self.S2b, self.s2cb, self.cfgf, self.cfgb, cfgu, self.cfgp, self.keys,
-                        self.ops, tr.carry_every, tr.carry_threshold,
-                        self.tiles[0].spec.weight_bound, tr.carry_write == "verify", example0,
-                        get_threads(), stats)
-        return stats
+        mlp.train_epoch(X, y, order, self.layout, self.states, self.reads, update_cfg,
+                        self.program_cfg, self.carry, example0, get_threads(), stats)
+        return stats  # (the loop rebuilt the tiles' read matrices after every change)
 
     def evaluate(self, X, y) -> float:
         """Test accuracy [1] with noisy reads."""
-        return mlp.evaluate(X, y, *self._args(), self.Mf, self.S2f, self.s2cf, self.cfgf,
-                            self.keys, self.ops)
+        return mlp.evaluate(X, y, self.layout, self.states, self.reads)
 
     def weights(self) -> list[np.ndarray]:
         """Present weights of every layer (digits summed with their significance)."""

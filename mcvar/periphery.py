@@ -1,6 +1,6 @@
 """Read periphery: DAC input quantisation, output noise, ADC clipping and quantisation.
 
-Units (../shared/MODEL.md section 3). Inputs are clipped to ``[-inp_bound, inp_bound]`` and,
+Units (docs/reads.md). Inputs are clipped to ``[-inp_bound, inp_bound]`` and,
 with ``dac_bits = b > 0``, quantised to ``2**(b-1) - 1`` levels per sign (signed, uniform,
 zero included); with ``noise_management = 'abs_max'`` (aihwkit's default) each input vector
 is first divided by ``max|x| / inp_bound`` and the output multiplied back, so small vectors

@@ -1,6 +1,6 @@
 """A crossbar tile instance: conductance planes, weight mapping, reads, updates, counters.
 
-Weight mapping (../shared/MODEL.md section 1), ``wb`` = ``TileSpec.weight_bound``:
+Weight mapping (docs/devices.md, 'Mapping'), ``wb`` = ``TileSpec.weight_bound``:
 
 * ``balanced``: two devices per weight, ``W = (G+ - G-) / (g_max - g_min) * wb``;
   updates move the pair push-pull (G+ up and G- down for a positive update).
@@ -11,7 +11,12 @@ Rows are inputs (the last row is the bias row when the caller drives it with a c
 forward reads drive rows and read columns (``y = W^T x``), transposed reads drive columns
 and read rows (``z = W d``). A tile instance is identified by ``(seed, trial, tile)``: its
 d2d draw and every noise stream derive from those, and operation counters advance with each
-read/update, so the same sequence of calls gives bitwise the same results.
+read/update, so the same sequence of calls gives bitwise the same results (docs/random.md).
+
+A tile's arrays live in one :class:`mcvar.kernels.state.TileState` (``Tile.state``): the
+conductances, offsets, per-cell parameters, lookup tables, stream keys and operation
+counters. Kernels run on that state and advance its counters; a network of tiles holds the
+states of its tiles, not copies, so a tile stays consistent whoever ran a kernel on it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from .accelerate import get_threads
 from .kernels import read as rk
 from .kernels import rng
 from .kernels import write as wk
+from .kernels.state import N_STREAMS, LookupTables, ReadMatrices, TileScalars, TileState
 from .params import ParameterError, Parameters, param, validate
 from .periphery import Periphery, levels
 from .streams import Stream
@@ -74,8 +80,8 @@ class Pulsing(Parameters):
 #: and stalls whenever another process holds a core (results are identical either way)
 _PARALLEL_CELLS = 1 << 14
 
-_NO_LUT = (np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), np.zeros((1, 2, 2, 2), np.float32),
-           np.zeros((1, 2, 2)), np.ones((1, 2)))
+_NO_TABLES = LookupTables(np.zeros((1, 2, 2)), np.zeros((1, 2, 2)),
+                          np.zeros((1, 2, 2, 2), np.float32), np.zeros((1, 2, 2)), np.ones((1, 2)))
 
 
 class Tile:
@@ -91,23 +97,34 @@ class Tile:
         self.inst = dev.resolve(device)
         planes = 2 if spec.mapping == "balanced" else 1
         shape = (planes, spec.rows, spec.cols)
+        #: per-cell device parameters (mcvar.devices.CellParams)
         self.cells = dev.draw_cells(self.inst, shape, self.seed, self.trial, self.index)
-        self.G = np.empty(shape)
-        self.offset = np.zeros(shape)  # read-visible write-noise offsets [S]
+        self.G = np.empty(shape)  #: conductances (planes, rows, cols) [S]
+        self.offset = np.zeros(shape)  #: read-visible write-noise offsets [S]
+        #: reference conductance per row [S] (offset mapping)
         self.g_ref = np.full(spec.rows, 0.5 * (self.inst.g_min + self.inst.g_max))
-        self.ops = {Stream.READ_FORWARD: 0, Stream.READ_BACKWARD: 0, Stream.UPDATE_NOISE: 0,
-                    Stream.PROGRAM: 0}
-        self.pulses = np.zeros(2)  #: device pulses applied so far (up, down)
+        self.pulses = np.zeros(2)  #: device pulses applied by Tile.update and montecarlo (up, down)
         self.out_bound = {False: None, True: None}  # per direction: transposed?
-        # uint64 keys: a Python int above 2**63 overflows the int64 signature of a kernel
-        self._keys = {s: np.uint64(rng.stream_key(self.seed, self.trial, self.index, s))
-                      for s in Stream}
-        self._lut = _NO_LUT
+        #: stream keys, indexed by Stream (uint64: a Python int above 2**63 overflows the
+        #: int64 signature of a kernel)
+        self.keys = np.zeros(N_STREAMS, np.uint64)
+        for s in Stream:
+            self.keys[s] = np.uint64(rng.stream_key(self.seed, self.trial, self.index, s))
+        #: operations used so far per stream, indexed by Stream; kernels advance them
+        self.ops = np.zeros(N_STREAMS, np.int64)
+        tables = _NO_TABLES
         if device.model == "lookup":
             t = self.inst.tables
-            self._lut = (t.g_bins, t.u_points, t.quantiles, t.mu,
-                         self.inst.dw_siemens / np.abs(t.ave))
-        self._cache = {}
+            tables = LookupTables(t.g_bins, t.u_points, t.quantiles, t.mu,
+                                  self.inst.dw_siemens / np.abs(t.ave))
+        factor = 1.0 if planes == 2 else 2.0
+        scalars = TileScalars(factor * spec.weight_bound / self.inst.g_range, self.inst.g_zero,
+                              1.0 / self.inst.g_range, device.program_noise * self.inst.g_range,
+                              float(device.read_noise), device.read_noise_model == "multiplicative")
+        self._state = TileState(self.G, self.offset, self.g_ref, self.cells, tables, self.keys,
+                                self.ops, scalars)
+        self._reads = {False: None, True: None}  # ReadMatrices per direction (transposed?)
+        self._fresh = {False: False, True: False}  # read matrices match the conductances
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -117,9 +134,22 @@ class Tile:
         return self.G.shape[0]
 
     @property
-    def _weight_per_siemens(self) -> float:
-        factor = 1.0 if self.planes == 2 else 2.0
-        return factor * self.spec.weight_bound / self.inst.g_range
+    def state(self) -> TileState:
+        """The tile's arrays as the kernels take them (shared, not copied: kernels run on
+        them in place and advance ``ops``; call :meth:`mark_written` after changing ``G``)."""
+        return self._state
+
+    @property
+    def weight_per_siemens(self) -> float:
+        """Weight of one siemens of conductance difference [1/S]."""
+        return self._state.scalars.weight_per_siemens
+
+    def mark_written(self, pulses=None) -> None:
+        """Note that a kernel changed the conductances outside this class (the read
+        matrices are rebuilt before the next read); ``pulses`` (up, down) it applied."""
+        self._fresh[False] = self._fresh[True] = False
+        if pulses is not None:
+            self.pulses += pulses
 
     def reset(self) -> None:
         """Every weight to zero (pairs at the zero-weight point, single devices at G_ref)."""
@@ -127,7 +157,7 @@ class Tile:
         self.G[...] = np.clip(g0, self.cells.g_lo, self.cells.g_hi)
         self._apply_stuck()
         self.offset[...] = 0.0
-        self._cache.clear()
+        self.mark_written()
 
     def _apply_stuck(self) -> None:
         st = self.cells.stuck
@@ -140,7 +170,7 @@ class Tile:
             dg = self.G[0] - self.G[1]
         else:
             dg = self.G[0] - self.g_ref[:, None]
-        return dg * self._weight_per_siemens
+        return dg * self.weight_per_siemens
 
     def program(self, W: np.ndarray, noise: bool = True) -> None:
         """Write target weights ``W`` (rows, cols), clipped to the cells' bounds.
@@ -152,22 +182,22 @@ class Tile:
         if W.shape != (self.spec.rows, self.spec.cols):
             raise ValueError(f"W has shape {W.shape}, expected ({self.spec.rows}, {self.spec.cols})")
         dev.check_finite("W", W)
-        dg = W / self._weight_per_siemens
+        dg = W / self.weight_per_siemens
         if self.planes == 2:
             target = np.stack([self.inst.g_zero + dg / 2, self.inst.g_zero - dg / 2])
         else:
             target = (self.g_ref[:, None] + dg)[None]
-        sigma = self.device.program_noise * self.inst.g_range
+        sigma = self._state.scalars.program_sigma
         if noise and sigma > 0:
             op = self._next(Stream.PROGRAM)
-            target = target + sigma * rng.normals(self._keys[Stream.PROGRAM], target.shape, op)
+            target = target + sigma * rng.normals(self.keys[Stream.PROGRAM], target.shape, op)
         self.G[...] = np.clip(target, self.cells.g_lo, self.cells.g_hi)
         self._apply_stuck()
         self.offset[...] = 0.0  # earlier updates' write-noise offsets are overwritten too
-        self._cache.clear()
+        self.mark_written()
 
     def _next(self, stream: Stream, n: int = 1) -> int:
-        op = self.ops[stream]
+        op = int(self.ops[stream])
         self.ops[stream] = op + n
         return op
 
@@ -207,20 +237,28 @@ class Tile:
             swing = max(g_hi - self.g_ref[0], self.g_ref[0] - g_lo)
         return k_in * swing / self.inst.g_range
 
-    def _matrices(self, transpose: bool):
-        if transpose in self._cache:
-            return self._cache[transpose]
-        cfg = self.read_config(transpose)
-        q, k, n = rk.read_shape(self.planes, self.spec.rows, self.spec.cols, cfg.digital, transpose)
-        M = np.empty((q, k, n))
-        multiplicative = self.device.read_noise_model == "multiplicative"
-        S2 = np.empty((q, k, n)) if multiplicative else np.empty((1, 1, 1))
-        s2c = np.zeros((q, n))
-        scale = 1.0 / self.inst.g_range
-        rk.build_read_matrices((self.G + self.offset) * scale, self.g_ref * scale, transpose,
-                               self.device.read_noise, multiplicative, M, S2, s2c)
-        self._cache[transpose] = (M, S2, s2c, cfg)
-        return self._cache[transpose]
+    def reads(self, transpose: bool = False) -> ReadMatrices:
+        """Read matrices and converter settings of one direction, built from the present
+        conductances (arrays allocated once and rebuilt in place, so a holder of them, such
+        as a network, sees every rebuild)."""
+        entry = self._reads[transpose]
+        if entry is None:
+            cfg = self.read_config(transpose)
+            q, k, n = rk.read_shape(self.planes, self.spec.rows, self.spec.cols, cfg.digital,
+                                    transpose)
+            multiplicative = self._state.scalars.multiplicative
+            entry = ReadMatrices(np.empty((q, k, n)),
+                                 np.empty((q, k, n)) if multiplicative else np.empty((1, 1, 1)),
+                                 np.zeros((q, n)), cfg)
+            self._reads[transpose] = entry
+            self._fresh[transpose] = False
+        if not self._fresh[transpose]:
+            sc = self._state.scalars
+            rk.build_read_matrices((self.G + self.offset) * sc.g_scale, self.g_ref * sc.g_scale,
+                                   transpose, sc.read_noise, sc.multiplicative, entry.M,
+                                   entry.S2, entry.s2c)
+            self._fresh[transpose] = True
+        return entry
 
     def read(self, X: np.ndarray, transpose: bool = False, exact_noise: bool = False) -> np.ndarray:
         """Noisy read: ``X`` (B, rows) -> (B, cols) forward, (B, cols) -> (B, rows) transposed.
@@ -238,17 +276,16 @@ class Tile:
         stream = Stream.READ_BACKWARD if transpose else Stream.READ_FORWARD
         op0 = self._next(stream, X.shape[0])
         Y = np.empty((X.shape[0], n_out))
-        M, S2, s2c, cfg = self._matrices(transpose)
-        key = self._keys[stream]
+        reads = self.reads(transpose)
+        key = self.keys[stream]
         if exact_noise:
-            scale = 1.0 / self.inst.g_range
-            rk.read_exact_batch(X, (self.G + self.offset) * scale, self.g_ref * scale, transpose,
-                                M.shape[0], self.device.read_noise,
-                                self.device.read_noise_model == "multiplicative",
-                                cfg._replace(noise_mode=rk.NOISE_NONE), key, op0, Y)
+            sc = self._state.scalars
+            rk.read_exact_batch(X, (self.G + self.offset) * sc.g_scale, self.g_ref * sc.g_scale,
+                                transpose, reads.M.shape[0], sc.read_noise, sc.multiplicative,
+                                reads.config._replace(noise_mode=rk.NOISE_NONE), key, op0, Y)
         else:
             small = X.shape[0] <= rk.BLOCK  # one block of vectors: nothing to share out
-            (rk.read_batch_serial if small else rk.read_batch)(X, M, S2, s2c, cfg, key, op0, Y)
+            (rk.read_batch_serial if small else rk.read_batch)(X, reads, key, op0, Y)
         return Y[0] if single else Y
 
     def calibrate_adc(self, X: np.ndarray, transpose: bool = False) -> float:
@@ -263,7 +300,7 @@ class Tile:
         dev.check_finite("calibration input", X)
         if self.out_bound[transpose] is None:  # the matrices do not depend on it; set below
             self.out_bound[transpose] = np.inf
-        M, _, _, cfg = self._matrices(transpose)
+        M, cfg = self.reads(transpose).M, self.reads(transpose).config
         if cfg.abs_max:
             peak = np.abs(X).max(axis=1, keepdims=True)
             X = X / np.where(peak > 0, peak / cfg.inp_bound, 1.0)
@@ -281,7 +318,9 @@ class Tile:
         if not (np.isfinite(bound) and bound > 0):
             raise ValueError(f"ADC bound = {bound!r}: allowed range (0, inf) [I_u]")
         self.out_bound[transpose] = float(bound)
-        self._cache.pop(transpose, None)
+        entry = self._reads[transpose]
+        if entry is not None:
+            self._reads[transpose] = entry._replace(config=self.read_config(transpose))
         return self.out_bound[transpose]
 
     # ------------------------------------------------------------------ updates
@@ -298,11 +337,6 @@ class Tile:
             d.write_noise_std * self.inst.dw_siemens, self.inst.g_range,
             pu.calibrated and d.model == "lookup", self.inst.dw_siemens, self.inst.g_zero)
 
-    @property
-    def update_keys(self):
-        """Stream keys of the update kernels (pulse rounding, pulse noise, write noise)."""
-        return (self._keys[Stream.UPDATE_PULSES], self._keys[Stream.UPDATE_NOISE],
-                self._keys[Stream.WRITE_NOISE])
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> np.ndarray:
         """Apply ``lr * outer(x, d)`` (x: rows, d: cols) as pulses; returns pulses (up, down)."""
@@ -314,14 +348,10 @@ class Tile:
         dev.check_finite("update x", x)
         dev.check_finite("update d", d)
         cfg = self.update_config(lr)
-        op = self._next(Stream.UPDATE_NOISE)
         counts = np.zeros(2)
-        args = (self.G, self.offset, self.cells, self._lut, x, d, cfg, self.update_keys, op,
-                counts)
         if self.spec.rows * self.spec.cols < _PARALLEL_CELLS:
-            wk.update_one(*args)
+            wk.update_one(self._state, x, d, cfg, counts)  # advances ops[UPDATE_NOISE]
         else:
-            wk.update_rank1(*args, get_threads())
-        self.pulses += counts
-        self._cache.clear()
+            wk.update_rank1(self._state, x, d, cfg, counts, get_threads())
+        self.mark_written(counts)
         return counts

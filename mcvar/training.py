@@ -1,4 +1,4 @@
-"""Training multilayer perceptrons on simulated crossbars (../shared/MODEL.md section 6).
+"""Training multilayer perceptrons on simulated crossbars (docs/training.md).
 
 Every weight matrix (with its bias row) lives on crossbar tiles; per example (batch 1, as
 the hardware does it) the forward pass is a read, the backpropagated error a transposed

@@ -14,7 +14,7 @@ a small output array) is included; inputs, tiles and reference buffers are built
 clock starts, so no large input, output or buffer array is allocated inside a timed call
 (mcvar's exact read allocates its per-vector noisy planes inside the kernel, as for users).
 
-NumPy references (slow twins, written here from ../shared/MODEL.md sections 3-4):
+NumPy references (slow twins, written here from docs/reads.md and docs/updates.md):
 
 * read (balanced pair, analog subtraction, additive read noise, ``abs_max`` noise
   management): scale by max|x|, DAC clip + quantise; per-device read noise drawn with
@@ -69,11 +69,13 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's mcvar
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))  # its NumPy twins
 
 from mcvar import montecarlo as mc  # noqa: E402
 from mcvar.devices import Device  # noqa: E402
 from mcvar.periphery import Periphery  # noqa: E402
 from mcvar.tile import Pulsing, Tile, TileSpec  # noqa: E402
+from reference import quantize  # noqa: E402  (tests/reference.py: the one NumPy twin)
 
 LR, D_STD = 0.01, 0.1  #: training-like update: x ~ U(-1, 1), d ~ N(0, D_STD^2), learning rate
 READ_DEVICE = Device(read_noise=0.02)
@@ -90,12 +92,6 @@ PULSING = Pulsing(rule="stochastic")
 # NumPy references
 
 
-def quantize(v, bound, lev):
-    """Clip to ``[-bound, bound]``; with ``lev`` > 0 round to ``lev`` levels per sign."""
-    v = np.clip(v, -bound, bound)
-    return np.rint(v / bound * lev) * (bound / lev) if lev > 0 else v
-
-
 class NumpyRead:
     """Noisy reads of a balanced tile with per-weight noise drawn for every vector."""
 
@@ -108,6 +104,7 @@ class NumpyRead:
         self.W = np.ascontiguousarray(W.T if transpose else W)  # (K, N), output units
         self.sigma = math.sqrt(2.0) * dev.read_noise  # the pair's two devices
         self.cfg = tile.read_config(transpose)
+        self.dac_bits, self.adc_bits = per.dac_bits, per.adc_bits
         self.gen = gen
         self.noisy = np.empty_like(self.W)
 
@@ -116,14 +113,14 @@ class NumpyRead:
         c = self.cfg
         peak = np.abs(X).max(axis=1, keepdims=True)
         scale = np.where(peak > 0, peak / c.inp_bound, 1.0) if c.abs_max else np.ones_like(peak)
-        xq = quantize(X / scale, c.inp_bound, c.dac_levels) / c.inp_bound
+        xq = quantize(X / scale, c.inp_bound, self.dac_bits) / c.inp_bound
         for b in range(X.shape[0]):
             self.gen.standard_normal(out=self.noisy)  # fresh noise on every weight
             self.noisy *= self.sigma
             self.noisy += self.W
             np.dot(xq[b], self.noisy, out=Y[b])
         Y += c.out_noise * self.gen.standard_normal(Y.shape)
-        Y[...] = quantize(Y, c.out_bound, c.adc_levels) * (c.out_scale * scale)
+        Y[...] = quantize(Y, c.out_bound, self.adc_bits) * (c.out_scale * scale)
 
     def randoms(self, batch: int) -> int:
         """Normals one call of ``batch`` vectors draws."""

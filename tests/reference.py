@@ -1,4 +1,4 @@
-"""Slow, obvious NumPy twins of mcvar's kernels, written from ../shared/MODEL.md (tests only).
+"""Slow, obvious NumPy twins of mcvar's kernels, written from docs/ (tests only).
 
 Each function follows the model's equations as literally as possible, with plain loops and
 NumPy, so that a disagreement with a fast kernel points at the kernel. Random numbers are
@@ -7,8 +7,8 @@ very numbers a kernel drew (exact comparison, addressing documented in the kerne
 fresh ones from NumPy (comparison in distribution).
 
 Contents: Philox-4x32-10 (Random123), DAC/ADC quantisation, the read path of both weight
-mappings with analog/digital subtraction (section 1, 3), per-cell d2d parameters and one pulse
-of every step model in aihwkit's normalised weight units (section 4, 4b) mapped to siemens,
+mappings with analog/digital subtraction (docs/devices.md, docs/reads.md), per-cell d2d parameters and one pulse
+of every step model in aihwkit's normalised weight units (docs/devices.md, docs/updates.md) mapped to siemens,
 and the pulse-count rules.
 """
 
@@ -53,7 +53,7 @@ def uniform_words(key: int, elem: int, op: int, draw: int):
 
 
 # ------------------------------------------------------------------------------------------
-# Read path (MODEL sections 1 and 3)
+# Read path (docs/devices.md 'Mapping', docs/reads.md)
 
 
 def levels(bits: int) -> int:
@@ -74,7 +74,7 @@ def quantize(v, bound, bits):
 def read(X, G, g_ref, g_range, *, transpose, subtraction, inp_bound=1.0, dac_bits=0,
          adc_bits=0, out_bound=np.inf, weight_bound=1.0, out_noise=0.0, out_z=None,
          dG=None, dg_ref=None, abs_max=False):
-    """Noisy reads of a tile, vector by vector, straight from MODEL sections 1 and 3.
+    """Noisy reads of a tile, vector by vector, straight from docs/devices.md ('Mapping') and docs/reads.md.
 
     ``X`` (B, K) inputs; ``G`` (P, R, C) conductances [S] (P = 2 balanced pair, P = 1 offset
     mapping with reference conductances ``g_ref`` (R,) [S]); currents are in units of
@@ -128,7 +128,7 @@ def read(X, G, g_ref, g_range, *, transpose, subtraction, inp_bound=1.0, dac_bit
 
 
 # ------------------------------------------------------------------------------------------
-# Device models (MODEL section 4 and 4b), per cell, in normalised weight units
+# Device models (docs/devices.md), per cell, in normalised weight units
 
 
 @dataclass
@@ -176,8 +176,8 @@ def pulse(model, device, cells: Cells, w, up, z=None):
     """Weights after one pulse (up: bool array) of every cell; ``z`` c2c standard normals.
 
     ``linear``/``linear_step``/``soft_bounds`` are aihwkit's ConstantStep, LinearStep and
-    SoftBounds (4b); ``exponential`` is section 4's ``f = exp(-nu x)`` with ``x`` the distance
-    from the starting bound, relative to the cell's range; the CrossSim forms are section 4's
+    SoftBounds; ``exponential`` is docs/devices.md's ``f = exp(-nu x)`` with ``x`` the distance
+    from the starting bound, relative to the cell's range; the CrossSim forms are docs/devices.md's
     with the cell's own bounds and requested step ``delta = +-D / R``. The c2c factor
     ``1 + dw_min_std z`` multiplies every step; the weight is clipped to the cell's bounds.
     """
@@ -211,7 +211,7 @@ def pulse(model, device, cells: Cells, w, up, z=None):
 
 
 # ------------------------------------------------------------------------------------------
-# Pulse-count rules (MODEL section 4, 4b); v = c |x d| with c pulses per unit of x d
+# Pulse-count rules (docs/updates.md); v = c |x d| with c pulses per unit of x d
 
 
 def pulses_deterministic(v, n_max):
@@ -245,7 +245,7 @@ def pulses_implicit(x, d, c, bl):
 
 
 def lut_step(g_bins, u_points, dg, G, u):
-    """One pulse's change [S] from a measured table (MODEL section 4): the ``u``-quantile
+    """One pulse's change [S] from a measured table (docs/devices.md, 'Lookup tables'): the ``u``-quantile
     ``dg[:, k]`` interpolated in ``u`` at the bins around ``G``, then linearly in ``G``
     (both with ``np.interp``, so values outside the grids take the end values)."""
     i = min(max(np.searchsorted(g_bins, G, side="right") - 1, 0), g_bins.size - 2)

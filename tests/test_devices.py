@@ -1,4 +1,4 @@
-"""Device models: d2d draws (MODEL 4b), pulse-response curves against the NumPy twin and
+"""Device models: d2d draws (docs/devices.md), pulse-response curves against the NumPy twin and
 their closed forms, bounds, stuck cells, c2c noise, and parameter validation."""
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def test_stuck_fractions_and_stuck_cells_never_move():
 @pytest.mark.parametrize("model", list(MODEL_PARAMS))
 def test_pulse_response_matches_reference(model):
     """70 up pulses then 140 down pulses, one per update, with d2d on every parameter: each
-    cell's conductance follows the reference model in weight units (MODEL 4b, mapped to
+    cell's conductance follows the reference model in weight units (docs/devices.md, mapped to
     siemens) to 1e-9 of the range, reaches both bounds and stays inside them."""
     dev = Device(model=model, dw_min=0.04, **D2D, **MODEL_PARAMS[model])
     tile = Tile(TileSpec(4, 3), dev, pulsing=Pulsing(rule="deterministic"), seed=5)
@@ -238,7 +238,7 @@ def test_crosssim_symmetric_up_down_returns_and_spans_range():
 def test_crosssim_asymmetric_decays_to_fixed_point():
     """CrossSim's asymmetric form under alternating up/down pulses converges, from either
     bound, to the fixed point w* = ((1 - c)(w0 + w_min) + w_max - w0) / (2 - c),
-    c = 1 - exp(-a D / R), which is within c R of the midpoint: the weight decay of MODEL 4."""
+    c = 1 - exp(-a D / R), which is within c R of the midpoint: the weight decay of docs/devices.md."""
     a, dw = 2.0, 0.05
     tile = fresh_tile("crosssim_asymmetric", cols=2, dw_min=dw, nonlinearity=a)
     tile.G[:, :, 0] = tile.cells.g_hi[:, :, 0]

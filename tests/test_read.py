@@ -1,5 +1,5 @@
 """Read kernels against the NumPy twin: exact without noise, exact with the same normals,
-and in distribution with fresh ones (MODEL sections 1 and 3)."""
+and in distribution with fresh ones (docs/devices.md, docs/reads.md)."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def device_normals(tile, transpose, B, op0=0):
 
 
 def device_sd(tile, model, sigma):
-    """Per-device read-noise std [S] (MODEL 3.3): sigma (g_max - g_min) or sigma G."""
+    """Per-device read-noise std [S] (docs/reads.md): sigma (g_max - g_min) or sigma G."""
     G, g_ref = tile.G + tile.offset, tile.g_ref
     if model == "additive":
         s = sigma * tile.inst.g_range
@@ -199,7 +199,7 @@ def test_read_one_equals_read_batch(mapping, subtraction, transpose):
     tile = tile_for(mapping, subtraction, QUANTISED.replace(out_noise=0.02), device)
     X = inputs(tile, transpose, 19, seed=4)  # not a multiple of the kernel's block of 8
     Y = tile.read(X, transpose=transpose)
-    M, S2, s2c, cfg = tile._matrices(transpose)
+    M, S2, s2c, cfg = tile.reads(transpose)
     key = rng.stream_key(tile.seed, tile.trial, tile.index,
                          Stream.READ_BACKWARD if transpose else Stream.READ_FORWARD)
     for b in range(X.shape[0]):

@@ -12,6 +12,7 @@ from mcvar import montecarlo as mc
 from mcvar.devices import Device
 from mcvar.kernels import write as wk
 from mcvar.periphery import Periphery
+from mcvar.streams import Stream
 from mcvar.tile import Pulsing, Tile, TileSpec
 
 NOISY_DEVICE = Device(model="soft_bounds", dw_min=0.01, dw_min_std=0.3, write_noise=0.02,
@@ -106,6 +107,13 @@ def test_streams_do_not_shift_each_other():
     assert not np.array_equal(ya[0], ya[1])  # the noise is fresh per read
 
 
+def _state_copy(tile, op):
+    """The tile's state with copies of its conductances, offsets and counters, at update ``op``."""
+    ops = tile.ops.copy()
+    ops[Stream.UPDATE_NOISE] = op
+    return tile.state._replace(G=tile.G.copy(), offset=tile.offset.copy(), ops=ops)
+
+
 @pytest.mark.parametrize("rule", ["deterministic", "stochastic", "pulse_train", "implicit",
                                   "continuous"])
 @pytest.mark.parametrize("model", ["soft_bounds", "exponential", "lookup"])
@@ -121,14 +129,15 @@ def test_update_one_equals_update_rank1(rule, model):
     for op in range(3):
         x, d = r.normal(size=12), r.normal(size=7)
         cfg = tile.update_config(5 * 2 * tile.inst.dw_siemens / tile.inst.g_range)  # ~5 pulses
-        G1, off1, c1 = tile.G.copy(), tile.offset.copy(), np.zeros(2)
-        wk.update_one(G1, off1, tile.cells, tile._lut, x, d, cfg, tile.update_keys, op, c1)
+        s1, c1 = _state_copy(tile, op), np.zeros(2)
+        wk.update_one(s1, x, d, cfg, c1)
+        G1, off1 = s1.G, s1.offset
+        assert s1.ops[Stream.UPDATE_NOISE] == op + 1
         for shares in (1, 2, 5, 40):  # (more shares than rows: one row each)
-            G2, off2, c2 = tile.G.copy(), tile.offset.copy(), np.zeros(2)
-            wk.update_rank1(G2, off2, tile.cells, tile._lut, x, d, cfg, tile.update_keys, op,
-                            c2, shares)
-            assert np.array_equal(G1, G2) and np.array_equal(off1, off2)
-            assert np.array_equal(c1, c2)
+            s2, c2 = _state_copy(tile, op), np.zeros(2)
+            wk.update_rank1(s2, x, d, cfg, c2, shares)
+            assert np.array_equal(G1, s2.G) and np.array_equal(off1, s2.offset)
+            assert np.array_equal(c1, c2) and np.array_equal(s1.ops, s2.ops)
         assert not np.array_equal(G1, tile.G)
         tile.G[...] = G1
         tile.offset[...] = off1

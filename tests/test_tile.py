@@ -41,7 +41,7 @@ def test_read_works_for_keys_on_both_sides_of_2_63(transpose):
 
 
 # ------------------------------------------------------------------------------------------
-# per-device vs output-referred read noise (MODEL 3.3)
+# per-device vs output-referred read noise (docs/reads.md, 'Read noise')
 
 READ_CASES = [("balanced", "analog", False), ("balanced", "analog", True),
               ("balanced", "digital", False), ("balanced", "digital", True),
@@ -76,7 +76,7 @@ def test_exact_and_output_referred_read_noise_agree(mapping, subtraction, transp
 
 
 # ------------------------------------------------------------------------------------------
-# weight mapping and programming (MODEL section 1)
+# weight mapping and programming (docs/devices.md, 'Mapping')
 
 
 @pytest.mark.parametrize("mapping", ["balanced", "offset"])
@@ -89,7 +89,7 @@ def test_program_then_weights_roundtrip_and_clip(mapping):
     np.testing.assert_allclose(tile.read(X), X @ W, rtol=0, atol=1e-12)
     Xt = X[:, :6]
     np.testing.assert_allclose(tile.read(Xt, transpose=True), Xt @ W.T, rtol=0, atol=1e-12)
-    # the mapping equations of MODEL section 1
+    # the mapping equations of docs/devices.md
     g_range = tile.inst.g_range
     if mapping == "balanced":
         expected = (tile.G[0] - tile.G[1]) / g_range * 0.7
@@ -119,7 +119,7 @@ def test_program_noise_std():
 
 
 # ------------------------------------------------------------------------------------------
-# ADC range (MODEL 3.4)
+# ADC range (docs/reads.md, 'ADC')
 
 
 @pytest.mark.parametrize("mapping, subtraction, transpose", READ_CASES)
@@ -151,7 +151,7 @@ def test_adc_worst_case_covers_d2d_bounds():
     tile = Tile(TileSpec(8, 6), device, Periphery(), seed=3)
     tile.G[0] = tile.cells.g_hi[0]
     tile.G[1] = tile.cells.g_lo[1]
-    tile._cache.clear()
+    tile.mark_written()
     X = np.ones((1, 8))
     np.testing.assert_allclose(tile.read(X), X @ tile.weights(), rtol=1e-12)
 
@@ -186,7 +186,7 @@ def test_calibrate_adc_percentile(mapping, subtraction):
 
 
 # ------------------------------------------------------------------------------------------
-# aihwkit write noise: read-visible offsets (MODEL 4b, write_noise_std)
+# aihwkit write noise: read-visible offsets (docs/updates.md, write_noise_std)
 
 
 def test_write_noise_std_is_a_read_visible_offset():
@@ -215,7 +215,7 @@ def test_write_noise_std_is_a_read_visible_offset():
 
 
 # ------------------------------------------------------------------------------------------
-# lookup-table cells (MODEL section 4, measured devices)
+# lookup-table cells (docs/devices.md, 'Lookup tables')
 
 
 def test_lookup_d2d_assignment_uses_every_device():
@@ -243,7 +243,7 @@ def test_lookup_cells_follow_their_assigned_device(chosen):
     lr = 2 * tile.inst.dw_siemens / tile.inst.g_range
     d = np.where(np.arange(6) % 2 == 0, 1.0, -1.0)
     tile.update(np.ones(8), d, lr)
-    key = tile.update_keys[1]
+    key = tile.keys[Stream.UPDATE_NOISE]
     P, R, C = tile.G.shape
     for p, i, j in np.ndindex(P, R, C):
         up = (d[j] > 0) == (p == 0)

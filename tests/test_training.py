@@ -1,4 +1,4 @@
-"""Training MLPs on simulated crossbars (MODEL.md section 6, issue 3).
+"""Training MLPs on simulated crossbars (docs/training.md, issue 3).
 
 Exactness first: with an ideal device (linear steps, real-valued pulse counts, no noise, ideal
 converters, weights never clipped) every crossbar step is exact up to rounding, so the network's
@@ -29,6 +29,7 @@ from mcvar.kernels import mlp
 from mcvar.network import CrossbarNetwork, blocks
 from mcvar.periphery import Periphery
 from mcvar.stats import t_interval
+from mcvar.streams import Stream
 from mcvar.tile import Pulsing, TileSpec
 from mcvar.training import (Training, TrainingResult, example_orders, initial_weights,
                             learning_rate, network_sizes, train)
@@ -61,7 +62,7 @@ def digits_data(test_examples=0):
 
 
 def numpy_sgd_epoch(weights, X, y, order, lr):
-    """Plain-NumPy float64 SGD, batch 1 (the reference recipe, written from MODEL.md section 6):
+    """Plain-NumPy float64 SGD, batch 1 (the reference recipe, written from docs/training.md):
     sigmoid hidden layers, softmax + cross-entropy, ``W_l -= lr [a_l, 1] delta_l^T``.
     Updates ``weights`` in place; returns (loss sum, correct count)."""
     loss, correct = 0.0, 0
@@ -264,13 +265,13 @@ def test_accuracy_order_ideal_enode_taox(device_accuracies):
 
 
 def test_periodic_carry_improves_taox(device_accuracies):
-    """Issue 3 / MODEL.md: periodic carry recovers most of TaOx's loss."""
+    """Issue 3 / docs/training.md: periodic carry recovers most of TaOx's loss."""
     assert_better(device_accuracies, "TaOx carry", "TaOx")
     assert device_accuracies["TaOx carry"].mean() > device_accuracies["ideal"].mean() - 0.05
 
 
 def test_asymmetric_nonlinearity_hurts_more_than_symmetric():
-    """MODEL.md section 6: asymmetric nonlinearity acts as weight decay and hurts; the same
+    """docs/training.md: asymmetric nonlinearity acts as weight decay and hurts; the same
     strength of symmetric nonlinearity does not (measured at a = 5: asymmetric 0.676 +- 0.051,
     symmetric 0.923 +- 0.006, ideal 0.912)."""
     acc = {kind: final_accuracies(SMALL, TILE, Device(model=f"crosssim_{kind}", nonlinearity=5.0,
@@ -447,6 +448,16 @@ def test_blocks_cover_every_weight_once(rows, cols, digits):
     assert len(out) == n_blocks * digits
 
 
+@pytest.mark.parametrize("rows, cols, digits", [(40, 20, 1), (7, 3, 2), (128, 128, 3)])
+def test_cost_model_counts_the_networks_tiles(rows, cols, digits):
+    """The cost model and the simulated network tile a network the same way."""
+    from mcvar.cost import network_costs
+
+    sizes = (64, 36, 10)
+    costs = network_costs(sizes, tile_rows=rows, tile_cols=cols, carry_digits=digits)
+    assert int(costs.total_tiles) == len(blocks(sizes, TileSpec(rows=rows, cols=cols), digits))
+
+
 def test_network_of_two_by_two_tiles():
     """Digits 64-36-10 on 40 x 20 tiles: layer 0 on 2 x 2 tiles, layer 1 on one; the programmed
     weights read back as the initial weights."""
@@ -459,6 +470,34 @@ def test_network_of_two_by_two_tiles():
         (0, 40, 20), (0, 40, 16), (0, 25, 20), (0, 25, 16), (1, 37, 10)]
     for got, want in zip(net.weights(), w0):
         assert relative_error(got, want) < 1e-12
+
+
+def test_tiles_stay_consistent_after_network_training():
+    """The network runs on its tiles' own states: after an epoch every tile's operation
+    counters count the reads and updates the epoch used, so a later ``tile.read`` draws fresh
+    noise (the same inputs read from a fresh, identically trained copy's counters at 0 would
+    reuse the numbers the epoch consumed)."""
+    x_tr, y_tr, _, _ = digits_data()
+    training = SMALL.replace(train_examples=30)
+    sizes = network_sizes(training, 64, 10)
+    order = example_orders(len(y_tr), training.train_examples, 1, SEED, 0)[0]
+    w0 = initial_weights(sizes, SEED, 0, 2.0)
+    spec = TileSpec(rows=40, cols=20, weight_bound=2.0)
+    noisy = Device(model="linear", dw_min=0.001, read_noise=0.05)
+    net = CrossbarNetwork(training, spec, noisy, Periphery(), EXACT_PULSES, sizes, w0,
+                          seed=SEED, trial=0)
+    net.train_epoch(x_tr, y_tr, order, training.lr, 0)
+    n = len(order)
+    for t, b in zip(net.tiles, net.blocks):
+        assert t.ops[Stream.READ_FORWARD] == n
+        assert t.ops[Stream.READ_BACKWARD] == (n if b.layer > 0 else 0)
+        assert t.ops[Stream.UPDATE_NOISE] == n
+    tile = net.tiles[-1]
+    x = np.full((1, tile.spec.rows), 0.5)
+    after = tile.read(x)
+    assert tile.ops[Stream.READ_FORWARD] == n + 1
+    tile.ops[Stream.READ_FORWARD] = 0  # rewound: the numbers of the epoch's first read
+    assert not np.array_equal(tile.read(x), after)
 
 
 @pytest.mark.parametrize("changes, key", [

@@ -1,5 +1,5 @@
 """Write kernel: pulse-count rules against the NumPy twin, push-pull pairs, pulse counters,
-aggregated vs pulse-by-pulse updates, CrossSim write noise (MODEL section 4)."""
+aggregated vs pulse-by-pulse updates, CrossSim write noise (docs/updates.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from scipy import stats
 
 from mcvar.devices import Device
 from mcvar.kernels import rng
+from mcvar.streams import Stream
 from mcvar.tile import Pulsing, Tile, TileSpec
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -84,7 +85,7 @@ def stochastic_uniforms(tile, op):
     i * quads + q) of operation ``op`` of the pulse stream (write.py, _update_rows)."""
     R, C = tile.spec.rows, tile.spec.cols
     quads = (C + 3) // 4
-    return rng.uniforms(int(tile.update_keys[0]), (R * quads * 4,), op).reshape(R, 4 * quads)[:, :C]
+    return rng.uniforms(int(tile.keys[Stream.UPDATE_PULSES]), (R * quads * 4,), op).reshape(R, 4 * quads)[:, :C]
 
 
 def test_stochastic_rule_matches_reference_and_is_unbiased():
@@ -109,7 +110,7 @@ def test_stochastic_rule_matches_reference_and_is_unbiased():
 def pulse_train_uniforms(tile, op, bl):
     """Bit t of row i: lane t % 4 of draw t // 4 at element i; columns at elements R + j."""
     R, C = tile.spec.rows, tile.spec.cols
-    key = tile.update_keys[0]
+    key = tile.keys[Stream.UPDATE_PULSES]
 
     def table(n, elem0):
         return np.array([[rng.uniform4(key, elem0 + i, op, t // 4)[t % 4] for t in range(bl)]

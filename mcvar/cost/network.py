@@ -29,6 +29,7 @@ import numbers
 import numpy as np
 import xarray as xr
 
+from ..tiling import layer_grid
 from .model import DESIGNS, KERNELS, kernel_costs, tile_technology
 from .technology import Technology
 from .variables import annotate
@@ -92,7 +93,7 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
     sum_latency = np.zeros((n_layers, len(KERNELS)))
     rows_read_out = 0  # rows of lower digits read at a carry
     for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        row_tiles, col_tiles = math.ceil((n_in + 1) / t.rows), math.ceil(n_out / t.cols)
+        row_tiles, col_tiles = layer_grid(n_in, n_out, t.rows, t.cols)
         tiles[layer] = k * row_tiles * col_tiles
         utilisation[layer] = k * (n_in + 1) * n_out / (tiles[layer] * t.rows * t.cols)
         sum_energy[layer, 0], sum_latency[layer, 0] = _partial_sums(t, k * row_tiles, n_out)

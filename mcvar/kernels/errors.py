@@ -43,10 +43,8 @@ def add_read_errors(Y, X, W, lo, inv_width, hist, stats):
     (X: B x K, W: K x N, C-contiguous) to ``stats`` and ``hist``.
 
     The exact products are summed here in ``k`` order, not by NumPy's BLAS: the same numbers
-    on every machine, and no second thread pool. (BLAS threads spin-waiting between the
-    batches' parallel reads took half the cores from them: 10^6 reads of 64x36 took 2.2 s,
-    1.3 s of it in ``Tile.read``, which alone takes 0.5 s.) One pass for the sums and the
-    histogram instead of NumPy's seven.
+    on every machine, and no second thread pool competing with the parallel reads. One pass
+    for the sums and the histogram.
     """
     B, K = X.shape
     N = W.shape[1]

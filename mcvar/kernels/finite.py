@@ -12,7 +12,7 @@ def all_finite(x):
     """True if no element of the contiguous float64 array ``x`` is NaN or +-inf.
 
     Counts the failures of ``|v| < inf`` (false for NaN too) in one pass that the compiler
-    vectorises: about 5x faster than ``np.all(np.isfinite(x))`` on a 32 x 256 batch.
+    vectorises (no temporary boolean array, unlike ``np.all(np.isfinite(x))``).
     """
     v = x.reshape(x.size)
     n_bad = 0

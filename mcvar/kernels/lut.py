@@ -14,7 +14,7 @@ NaN conductance gives NaN.
 
 Bins are found by a guess from uniform spacing, corrected by stepping to the right interval: one
 step at most on TaOx's grids (uniform to 6e-6 relative) and ENODe's G bins; a few on ENODe's
-CDF points (refined at both tails). Faster than a binary search here (scripts/bench_lookup.py).
+CDF points (refined at both tails); scripts/bench_lookup.py compares it with a binary search.
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ def corners(quantiles, dev, direction, i, m):
     ``q[i, m], q[i, m+1], q[i+1, m], q[i+1, m+1]``, indices clamped to the table.
 
     Loading them apart from the arithmetic (:func:`sample_at`) lets a loop over many cells
-    keep many cache misses in flight: the table (D x 2 x K x M float32, 16 MB for TaOx)
-    does not fit in the core's caches, and one miss per cell at a time dominated updates.
+    keep many cache misses in flight: the table (D x 2 x K x M float32) may not fit in the
+    core's caches.
     """
     n, n_cdf = quantiles.shape[2], quantiles.shape[3]
     k0, k1 = np.uint64(min(max(i, 0), n - 1)), np.uint64(min(max(i + 1, 0), n - 1))

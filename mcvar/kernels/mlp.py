@@ -10,42 +10,73 @@ Per example: forward reads (sigmoid hidden units, softmax output), transposed re
 layers 1.. (the first layer's input error is never needed), one rank-1 update per tile of
 the least significant digit (``W -= lr a delta^T``, its rows shared out over the Numba
 threads: examples are sequential, an update's cells are not), periodic carry every
-``carry_every`` examples. Tile state lives in typed lists; read matrices are rebuilt after
-every change.
+``carry_every`` examples (docs/training.md).
+
+The network comes as a :data:`Layout` (which tile covers which block of which layer), a
+typed list of the tiles' :class:`~mcvar.kernels.state.TileState` and one of their
+:class:`~mcvar.kernels.state.TileReads`. Kernels advance each tile's own operation
+counters; read matrices are rebuilt in place after every change of a tile's conductances.
+The float64 twin (:func:`numeric_epoch`) shares the input, activation, softmax, loss and
+error code with the crossbar loop; only the products differ (analog reads vs float64 sums).
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 
 from ..accelerate import jit
 from .read import build_read_matrices, read_one
 from .rng import normal2
+from .state import PROGRAM, READ_BACKWARD, READ_FORWARD
 from .write import update_cells, update_one, update_rank1
 
-# columns of the per-tile key and operation-counter arrays
-K_FWD, K_BWD, K_PULSES, K_NOISE, K_WRITE, K_PROGRAM = range(6)
-OP_FWD, OP_BWD, OP_UPDATE, OP_PROGRAM = range(4)
+Layout = namedtuple("Layout", [
+    "sizes",  # (L + 1,) int64: layer widths n_0 .. n_L (without bias units)
+    "layer_start",  # (L + 1,) int64: first tile of each layer; layer_start[L] = tile count
+    "row0", "rows",  # (T,) int64: first row and row count of each tile's block
+    "col0", "cols",  # (T,) int64: first column and column count of each tile's block
+    "digit",  # (T,) int64: carry digit of each tile (0 least significant)
+    "significance",  # (digits,) float64: significance of each digit
+])
+Layout.__doc__ = "Where each tile of a crossbar network sits (see mcvar.network.blocks)."
+
+Carry = namedtuple("Carry", [
+    "every",  # int: examples between carry checks
+    "threshold",  # float: carry when |low digit| > threshold * weight_bound
+    "weight_bound",  # float: the tiles' weight bound
+    "verify",  # bool: write carries by write-verify (else by open-loop pulses)
+])
+Carry.__doc__ = "Periodic-carry settings of a crossbar network (docs/training.md)."
 
 
 @jit
-def refresh(t, G, offset, gref, scale, sigma, multiplicative, Mf, S2f, s2cf, Mb, S2b, s2cb):
-    """Rebuild tile ``t``'s forward and transposed read matrices from its conductances."""
-    Gn = (G[t] + offset[t]) * scale[t]
-    gn = gref[t] * scale[t]
-    build_read_matrices(Gn, gn, False, sigma, multiplicative, Mf[t], S2f[t], s2cf[t])
-    build_read_matrices(Gn, gn, True, sigma, multiplicative, Mb[t], S2b[t], s2cb[t])
+def refresh(tile, reads):
+    """Rebuild a tile's forward and transposed read matrices from its conductances."""
+    sc = tile.scalars
+    Gn = (tile.G + tile.offset) * sc.g_scale
+    gn = tile.g_ref * sc.g_scale
+    fw, bw = reads.forward, reads.backward
+    build_read_matrices(Gn, gn, False, sc.read_noise, sc.multiplicative, fw.M, fw.S2, fw.s2c)
+    build_read_matrices(Gn, gn, True, sc.read_noise, sc.multiplicative, bw.M, bw.S2, bw.s2c)
 
 
 @jit
-def tile_weights(t, G, gref, wps):
-    """Present weights (rows, cols) of tile ``t`` from its conductances (no read noise)."""
-    P = G[t].shape[0]
-    if P == 2:
-        return (G[t][0] - G[t][1]) * wps[t]
-    return (G[t][0] - gref[t].reshape((-1, 1))) * wps[t]
+def tile_weights(tile):
+    """Present weights (rows, cols) of a tile from its conductances (no read noise)."""
+    G = tile.G
+    if G.shape[0] == 2:
+        return (G[0] - G[1]) * tile.scalars.weight_per_siemens
+    return (G[0] - tile.g_ref.reshape((-1, 1))) * tile.scalars.weight_per_siemens
+
+
+@jit
+def _load_input(a, X, n, sizes):
+    """Example ``X[n]`` and the bias input 1 into ``a[0]``."""
+    a[0, :sizes[0]] = X[n]
+    a[0, sizes[0]] = 1.0
 
 
 @jit
@@ -72,27 +103,6 @@ def _softmax(a, z, n_out, L):
 
 
 @jit
-def _forward(a, z, sizes, layer_start, r0, nr, c0, nc, digit, sig, Mf, S2f, s2cf, cfgf, keys,
-             ops):
-    """Forward pass through every layer; ``a[l]`` activations (+ bias), ``z[l]`` outputs."""
-    L = sizes.shape[0] - 1
-    for l in range(L):
-        n_out = sizes[l + 1]
-        for n in range(n_out):
-            z[l, n] = 0.0
-        for t in range(layer_start[l], layer_start[l + 1]):
-            xin = a[l, r0[t]:r0[t] + nr[t]].copy()
-            y = np.empty(nc[t])
-            read_one(xin, Mf[t], S2f[t], s2cf[t], cfgf[t], keys[t, K_FWD], ops[t, OP_FWD], y)
-            ops[t, OP_FWD] += 1
-            s = sig[digit[t]]
-            for n in range(nc[t]):
-                z[l, c0[t] + n] += s * y[n]
-        _activate(a, z, l, n_out, L)
-    _softmax(a, z, sizes[L], L)
-
-
-@jit
 def _argmax(v, n):
     best = 0
     for k in range(1, n):
@@ -102,100 +112,165 @@ def _argmax(v, n):
 
 
 @jit
-def evaluate(X, y, sizes, layer_start, r0, nr, c0, nc, digit, sig, Mf, S2f, s2cf, cfgf, keys,
-             ops):
+def _output_error(a, delta, label, sizes, stats):
+    """Cross-entropy loss and hit of the softmax outputs ``a[L]`` into ``stats[0]``,
+    ``stats[1]``; the output error ``softmax - one_hot(label)`` into ``delta[L - 1]``."""
+    L = sizes.shape[0] - 1
+    stats[0] -= math.log(max(a[L, label], 1e-300))
+    if _argmax(a[L], sizes[L]) == label:
+        stats[1] += 1.0
+    for k in range(sizes[L]):
+        delta[L - 1, k] = a[L, k] - (1.0 if k == label else 0.0)
+
+
+@jit
+def _hidden_error(delta, e, a, l, n):
+    """Error of layer ``l``'s ``n`` inputs from the backpropagated ``e`` (sigmoid
+    derivative ``a (1 - a)``) into ``delta[l - 1]``."""
+    for k in range(n):
+        delta[l - 1, k] = e[k] * a[l, k] * (1.0 - a[l, k])
+
+
+@jit
+def _forward(a, z, layout, tiles, reads):
+    """Forward pass through every layer; ``a[l]`` activations (+ bias), ``z[l]`` outputs."""
+    sizes, layer_start, sig = layout.sizes, layout.layer_start, layout.significance
+    L = sizes.shape[0] - 1
+    for l in range(L):
+        n_out = sizes[l + 1]
+        for n in range(n_out):
+            z[l, n] = 0.0
+        for t in range(layer_start[l], layer_start[l + 1]):
+            tile = tiles[t]
+            fw = reads[t].forward
+            r0, c0 = layout.row0[t], layout.col0[t]
+            xin = a[l, r0:r0 + layout.rows[t]].copy()
+            y = np.empty(layout.cols[t])
+            read_one(xin, fw.M, fw.S2, fw.s2c, fw.config, tile.keys[READ_FORWARD],
+                     tile.ops[READ_FORWARD], y)
+            tile.ops[READ_FORWARD] += 1
+            s = sig[layout.digit[t]]
+            for n in range(layout.cols[t]):
+                z[l, c0 + n] += s * y[n]
+        _activate(a, z, l, n_out, L)
+    _softmax(a, z, sizes[L], L)
+
+
+@jit
+def _backward(a, delta, layout, tiles, reads):
+    """Errors of every hidden layer by transposed reads of layers L-1 .. 1 (the first
+    layer's input error is never needed); ``delta[L - 1]`` holds the output error."""
+    sizes, layer_start, sig = layout.sizes, layout.layer_start, layout.significance
+    L = sizes.shape[0] - 1
+    for l in range(L - 1, 0, -1):  # transposed reads: error of layer l's inputs
+        e = np.zeros(sizes[l] + 1)
+        for t in range(layer_start[l], layer_start[l + 1]):
+            tile = tiles[t]
+            bw = reads[t].backward
+            r0, c0 = layout.row0[t], layout.col0[t]
+            din = delta[l, c0:c0 + layout.cols[t]].copy()
+            out = np.empty(layout.rows[t])
+            read_one(din, bw.M, bw.S2, bw.s2c, bw.config, tile.keys[READ_BACKWARD],
+                     tile.ops[READ_BACKWARD], out)
+            tile.ops[READ_BACKWARD] += 1
+            s = sig[layout.digit[t]]
+            for r in range(layout.rows[t]):
+                e[r0 + r] += s * out[r]
+        _hidden_error(delta, e, a, l, sizes[l])
+
+
+@jit
+def evaluate(X, y, layout, tiles, reads):
     """Accuracy [1] of the crossbar network on ``X`` (N, n_0), labels ``y`` (N,)."""
+    sizes = layout.sizes
     L = sizes.shape[0] - 1
     width = sizes.max() + 1
     a = np.zeros((L + 1, width))
     z = np.zeros((L, width))
     correct = 0
     for n in range(X.shape[0]):
-        a[0, :sizes[0]] = X[n]
-        a[0, sizes[0]] = 1.0
-        _forward(a, z, sizes, layer_start, r0, nr, c0, nc, digit, sig, Mf, S2f, s2cf, cfgf,
-                 keys, ops)
+        _load_input(a, X, n, sizes)
+        _forward(a, z, layout, tiles, reads)
         if _argmax(a[L], sizes[L]) == y[n]:
             correct += 1
     return correct / X.shape[0]
 
 
 @jit
-def _pulse_cells(t, req, G, offset, cp, lut, cfgp, keys, ops, counts):
-    """Program per-cell weight changes ``req`` onto tile ``t`` by open-loop pulses."""
-    update_cells(G[t], offset[t], cp[t], lut, req, cfgp[t],
-                 (keys[t, K_PULSES], keys[t, K_NOISE], keys[t, K_WRITE]), ops[t, OP_UPDATE],
-                 counts)
-    ops[t, OP_UPDATE] += 1
+def _pulse_cells(tile, req, cfg, counts):
+    """Program per-cell weight changes ``req`` onto a tile by open-loop pulses."""
+    update_cells(tile, req, cfg, counts)
 
 
 @jit
-def _verify_cells(t, target, mask, G, cp, gzero, gref, wps, prog_sigma, keys, ops):
+def _verify_cells(tile, target, mask):
     """Write-verify cells where ``mask``: their weights become ``target`` up to programming
-    noise ``prog_sigma[t]`` [S] per device (stream PROGRAM), clipped to the cells' bounds."""
-    Gt = G[t]
-    P, R, C = Gt.shape
-    cells = cp[t]
-    op = ops[t, OP_PROGRAM]
-    ops[t, OP_PROGRAM] += 1
+    noise ``tile.scalars.program_sigma`` [S] per device (stream PROGRAM, one operation),
+    clipped to the cells' bounds."""
+    G, cells, sc = tile.G, tile.cells, tile.scalars
+    P, R, C = G.shape
+    op = tile.ops[PROGRAM]
+    tile.ops[PROGRAM] += 1
+    key = tile.keys[PROGRAM]
     for i in range(R):
         for j in range(C):
             if not mask[i, j]:
                 continue
-            dg = target[i, j] / wps[t]
-            z = normal2(keys[t, K_PROGRAM], i * C + j, op, 0)
+            dg = target[i, j] / sc.weight_per_siemens
+            z = normal2(key, i * C + j, op, 0)
             for p in range(P):
                 if cells.stuck[p, i, j] != 0:
                     continue
                 if P == 2:
-                    g = gzero[t] + (0.5 * dg if p == 0 else -0.5 * dg)
+                    g = sc.g_zero + (0.5 * dg if p == 0 else -0.5 * dg)
                 else:
-                    g = gref[t][i] + dg
-                g += prog_sigma[t] * z[p]
-                Gt[p, i, j] = min(max(g, cells.g_lo[p, i, j]), cells.g_hi[p, i, j])
+                    g = tile.g_ref[i] + dg
+                g += sc.program_sigma * z[p]
+                G[p, i, j] = min(max(g, cells.g_lo[p, i, j]), cells.g_hi[p, i, j])
 
 
 @jit
-def _carry(layer_start, digit, G, offset, cp, lut, gref, gzero, wps, prog_sigma, cfgp, keys,
-           ops, sig, threshold, wbound, verify, counts):
-    """Periodic carry: move every low-digit weight above ``threshold * wbound`` up one digit.
+def _carry(layout, tiles, program_cfg, carry, counts):
+    """Periodic carry: move every low-digit weight above ``threshold * weight_bound`` up one
+    digit.
 
     Tiles of one block are consecutive, digit 0 (least significant) first. The low digit is
     read exactly (from its conductances); the next digit gains ``w sig_d / sig_{d+1}`` and
-    the low digit returns to zero, either by write-verify (``verify``: exact up to the
+    the low digit returns to zero, either by write-verify (``carry.verify``: exact up to the
     programming noise) or by open-loop pulses through the device model.
     """
-    for t in range(layer_start[-1] - 1):
+    digit, sig = layout.digit, layout.significance
+    for t in range(layout.layer_start[-1] - 1):
         if digit[t + 1] != digit[t] + 1:
             continue
-        w = tile_weights(t, G, gref, wps)
-        mask = np.abs(w) > threshold * wbound
+        low, high = tiles[t], tiles[t + 1]
+        w = tile_weights(low)
+        mask = np.abs(w) > carry.threshold * carry.weight_bound
         if not np.any(mask):
             continue
         move = np.where(mask, w, 0.0)
         ratio = sig[digit[t]] / sig[digit[t + 1]]
-        if verify:
-            high = tile_weights(t + 1, G, gref, wps) + move * ratio
-            _verify_cells(t + 1, high, mask, G, cp, gzero, gref, wps, prog_sigma, keys, ops)
-            _verify_cells(t, np.zeros_like(w), mask, G, cp, gzero, gref, wps, prog_sigma, keys,
-                          ops)
+        if carry.verify:
+            _verify_cells(high, tile_weights(high) + move * ratio, mask)
+            _verify_cells(low, np.zeros_like(w), mask)
         else:
-            _pulse_cells(t + 1, move * ratio, G, offset, cp, lut, cfgp, keys, ops, counts)
-            _pulse_cells(t, -move, G, offset, cp, lut, cfgp, keys, ops, counts)
+            _pulse_cells(high, move * ratio, program_cfg[t + 1], counts)
+            _pulse_cells(low, -move, program_cfg[t], counts)
 
 
 @jit
-def train_epoch(X, y, order, sizes, layer_start, r0, nr, c0, nc, digit, sig, G, offset, cp,
-                lut, gref, gzero, scale, sigma, multiplicative, wps, prog_sigma, Mf, S2f, s2cf,
-                Mb, S2b, s2cb, cfgf, cfgb, cfgu, cfgp, keys, ops, carry_every, carry_threshold,
-                wbound, carry_verify, example0, shares, stats):
+def train_epoch(X, y, order, layout, tiles, reads, update_cfg, program_cfg, carry, example0,
+                shares, stats):
     """One epoch over ``X[order]``; ``stats`` (4,) gets loss sum, correct count, pulses up/down.
 
-    ``cfgu[t]`` update settings at this epoch's learning rate (digit-0 tiles), ``cfgp[t]``
-    settings for programming per-cell changes (carry). ``example0``: examples trained before
-    this epoch (carry schedule). ``shares``: parallel row shares of each update (the Numba
-    thread count; the numbers do not depend on it).
+    ``tiles``, ``reads``: typed lists of the tiles' TileState and TileReads (mutated: their
+    conductances, read matrices and operation counters). ``update_cfg[t]``: update settings
+    at this epoch's learning rate (digit-0 tiles); ``program_cfg[t]``: settings for
+    programming per-cell changes (carry); ``carry``: a :data:`Carry`. ``example0``: examples
+    trained before this epoch (carry schedule). ``shares``: parallel row shares of each
+    update (the Numba thread count; the numbers do not depend on it).
     """
+    sizes, layer_start, digit = layout.sizes, layout.layer_start, layout.digit
     L = sizes.shape[0] - 1
     width = sizes.max() + 1
     a = np.zeros((L + 1, width))
@@ -205,51 +280,29 @@ def train_epoch(X, y, order, sizes, layer_start, r0, nr, c0, nc, digit, sig, G, 
     T = layer_start[L]
     for idx in range(order.shape[0]):
         n = order[idx]
-        a[0, :sizes[0]] = X[n]
-        a[0, sizes[0]] = 1.0
-        _forward(a, z, sizes, layer_start, r0, nr, c0, nc, digit, sig, Mf, S2f, s2cf, cfgf,
-                 keys, ops)
-        label = y[n]
-        stats[0] -= math.log(max(a[L, label], 1e-300))
-        if _argmax(a[L], sizes[L]) == label:
-            stats[1] += 1.0
-        for k in range(sizes[L]):
-            delta[L - 1, k] = a[L, k] - (1.0 if k == label else 0.0)
-        for l in range(L - 1, 0, -1):  # transposed reads: error of layer l's inputs
-            e = np.zeros(sizes[l] + 1)
-            for t in range(layer_start[l], layer_start[l + 1]):
-                din = delta[l, c0[t]:c0[t] + nc[t]].copy()
-                out = np.empty(nr[t])
-                read_one(din, Mb[t], S2b[t], s2cb[t], cfgb[t], keys[t, K_BWD], ops[t, OP_BWD], out)
-                ops[t, OP_BWD] += 1
-                s = sig[digit[t]]
-                for r in range(nr[t]):
-                    e[r0[t] + r] += s * out[r]
-            for k in range(sizes[l]):
-                delta[l - 1, k] = e[k] * a[l, k] * (1.0 - a[l, k])
+        _load_input(a, X, n, sizes)
+        _forward(a, z, layout, tiles, reads)
+        _output_error(a, delta, y[n], sizes, stats)
+        _backward(a, delta, layout, tiles, reads)
         for t in range(T):  # W -= lr a delta^T on the least significant digit
             if digit[t] != 0:
                 continue
             lyr = 0
             while t >= layer_start[lyr + 1]:
                 lyr += 1
-            xin = a[lyr, r0[t]:r0[t] + nr[t]].copy()
-            din = -delta[lyr, c0[t]:c0[t] + nc[t]]
-            update_keys = (keys[t, K_PULSES], keys[t, K_NOISE], keys[t, K_WRITE])
+            r0, c0 = layout.row0[t], layout.col0[t]
+            xin = a[lyr, r0:r0 + layout.rows[t]].copy()
+            din = -delta[lyr, c0:c0 + layout.cols[t]]
+            tile = tiles[t]
             if shares > 1:
-                update_rank1(G[t], offset[t], cp[t], lut, xin, din, cfgu[t], update_keys,
-                             ops[t, OP_UPDATE], counts, shares)
+                update_rank1(tile, xin, din, update_cfg[t], counts, shares)
             else:  # one share (a dask worker's single thread): no parallel region at all
-                update_one(G[t], offset[t], cp[t], lut, xin, din, cfgu[t], update_keys,
-                           ops[t, OP_UPDATE], counts)
-            ops[t, OP_UPDATE] += 1
-            refresh(t, G, offset, gref, scale, sigma, multiplicative, Mf, S2f, s2cf, Mb, S2b, s2cb)
-        if sig.shape[0] > 1 and (example0 + idx + 1) % carry_every == 0:
-            _carry(layer_start, digit, G, offset, cp, lut, gref, gzero, wps, prog_sigma, cfgp,
-                   keys, ops, sig, carry_threshold, wbound, carry_verify, counts)
+                update_one(tile, xin, din, update_cfg[t], counts)
+            refresh(tile, reads[t])
+        if layout.significance.shape[0] > 1 and (example0 + idx + 1) % carry.every == 0:
+            _carry(layout, tiles, program_cfg, carry, counts)
             for t in range(T):
-                refresh(t, G, offset, gref, scale, sigma, multiplicative, Mf, S2f, s2cf, Mb,
-                        S2b, s2cb)
+                refresh(tiles[t], reads[t])
     stats[2] += counts[0]
     stats[3] += counts[1]
 
@@ -271,30 +324,27 @@ def _numeric_forward(a, z, sizes, W):
 
 @jit
 def numeric_epoch(X, y, order, sizes, W, lr, stats):
-    """One epoch of float64 SGD (batch 1) on weights ``W`` (typed list of (n_l+1, n_{l+1}))."""
+    """One epoch of float64 SGD (batch 1) on weights ``W`` (typed list of (n_l+1, n_{l+1}));
+    ``stats`` (4,) gets loss sum and correct count (no pulses)."""
     L = sizes.shape[0] - 1
     width = sizes.max() + 1
     a = np.zeros((L + 1, width))
     z = np.zeros((L, width))
     delta = np.zeros((L, width))
+    e = np.zeros(width)
     for idx in range(order.shape[0]):
         n = order[idx]
-        a[0, :sizes[0]] = X[n]
-        a[0, sizes[0]] = 1.0
+        _load_input(a, X, n, sizes)
         _numeric_forward(a, z, sizes, W)
-        label = y[n]
-        stats[0] -= math.log(max(a[L, label], 1e-300))
-        if _argmax(a[L], sizes[L]) == label:
-            stats[1] += 1.0
-        for k in range(sizes[L]):
-            delta[L - 1, k] = a[L, k] - (1.0 if k == label else 0.0)
+        _output_error(a, delta, y[n], sizes, stats)
         for l in range(L - 1, 0, -1):
             Wl = W[l]
             for k in range(sizes[l]):
                 s = 0.0
                 for m in range(sizes[l + 1]):
                     s += Wl[k, m] * delta[l, m]
-                delta[l - 1, k] = s * a[l, k] * (1.0 - a[l, k])
+                e[k] = s
+            _hidden_error(delta, e, a, l, sizes[l])
         for l in range(L):
             Wl = W[l]
             for k in range(sizes[l] + 1):
@@ -312,8 +362,7 @@ def numeric_evaluate(X, y, sizes, W):
     z = np.zeros((L, width))
     correct = 0
     for n in range(X.shape[0]):
-        a[0, :sizes[0]] = X[n]
-        a[0, sizes[0]] = 1.0
+        _load_input(a, X, n, sizes)
         _numeric_forward(a, z, sizes, W)
         if _argmax(a[L], sizes[L]) == y[n]:
             correct += 1

@@ -1,4 +1,4 @@
-"""Noisy crossbar reads: DAC, analog MAC, read/output noise, ADC (../shared/MODEL.md section 3).
+"""Noisy crossbar reads: DAC, analog MAC, read/output noise, ADC (docs/reads.md).
 
 A read multiplies inputs ``x`` (K,) by *read matrices* ``M`` (Q, K, N) built from the device
 planes by :func:`build_read_matrices` (conductances normalised by the nominal range, so one
@@ -233,13 +233,15 @@ def read_one(x, M, S2, s2c, cfg, key, op, y):
 
 
 @jit(parallel=True)
-def read_batch(X, M, S2, s2c, cfg, key, op0, Y):
-    """Noisy reads of every row of ``X`` (B, K_in) into ``Y`` (B, N_out); vector b is op op0+b.
+def read_batch(X, reads, key, op0, Y):
+    """Noisy reads of every row of ``X`` (B, K_in) into ``Y`` (B, N_out) through ``reads``
+    (a ReadMatrices); vector b is operation ``op0 + b`` of stream ``key``.
 
     Vectors are processed in blocks sharing one pass over ``M`` (cache reuse), four at a
     time sharing each load; each output's sum runs over ``k`` in the same order as
     :func:`read_one`, so results are identical.
     """
+    M, S2, s2c, cfg = reads
     B = X.shape[0]
     Q, K, N = M.shape
     n_blocks = (B + BLOCK - 1) // BLOCK

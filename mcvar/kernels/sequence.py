@@ -18,7 +18,8 @@ from ..accelerate import jit
 from .errors import (COUNT, GOT2, GOT_WANT, MAXABS, N_STATS, SUM, SUM2, WANT2, add_error,
                      bin_of)
 from .rng import fill_uniform_at, normal_of, normal_words
-from .write import _row_bits, _update_rows, row_scratch
+from .state import UPDATE, UPDATE_PULSES
+from .write import _row_bits, _update_rows, flat_state, row_scratch, state_of
 
 ROW_BLOCK = 8  #: rows per parallel block (fixed: results must not depend on threads)
 N_SUB = 4  #: interleaved sub-histograms (consecutive errors often share a bin: a chain)
@@ -44,20 +45,36 @@ def synthetic_d(key, op, d, d_std, w0, w1):
         d[j] = d_std * normal_of(w1[q] if j & 1 else w0[q], j & 1, key, q, op, 1)
 
 
-@jit(parallel=True)
-def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_std, lr,
-                    weight_per_siemens, lo, inv_width, hist, stats, counts):
-    """Apply ``n_updates`` synthetic rank-1 updates; accumulate achieved-vs-requested errors.
+@jit
+def update_sequence(tile, cfg, n_updates, input_key, d_std, lr, lo, inv_width, hist, stats,
+                    counts):
+    """Apply ``n_updates`` synthetic rank-1 updates to ``tile`` (a TileState); accumulate
+    achieved-vs-requested errors.
 
-    Update ``u`` (operation ``op0 + u``) has ``x_i`` ~ U(-1, 1) and ``d_j`` ~ N(0, d_std^2)
+    The updates use operations ``op0 ..`` of the update streams, ``op0 = tile.ops[UPDATE]``,
+    which advances by ``n_updates``. Update ``u`` (operation ``op0 + u``) has ``x_i`` ~ U(-1, 1) and ``d_j`` ~ N(0, d_std^2)
     from ``input_key``; requested ``lr x_i d_j``; achieved = change of the cell's weight
     [weight units]. ``stats`` (N_STATS,) running sums (:mod:`.errors`); ``hist`` (bins,)
     counts of the error in uniform bins from ``lo``, ``inv_width`` bins per weight unit
     (values beyond the ends in the end bins); ``counts`` (2,) pulses (up, down).
     """
+    op0 = tile.ops[UPDATE]
+    tile.ops[UPDATE] = op0 + n_updates
+    _sequence_blocks(*flat_state(tile), cfg, op0, n_updates, input_key, d_std, lr, lo,
+                     inv_width, hist, stats, counts)
+
+
+@jit(parallel=True)
+def _sequence_blocks(G, offset, g_ref, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
+                     a_down, stuck, lut_dev, lut_scale, g_bins, u_points, quantiles, mu, k_scale,
+                     keys, ops, scalars, cfg, op0, n_updates, input_key, d_std, lr, lo,
+                     inv_width, hist, stats, counts):
+    """The parallel part of :func:`update_sequence`, over fixed blocks of rows. (The state
+    comes as its arrays, :func:`mcvar.kernels.write.flat_state`: a parallel function cannot
+    take a tuple of arrays.)"""
     P, R, C = G.shape
-    g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
-    g_bins, u_points, dg_table, mu, k_scale = lut
+    key_pulses = keys[UPDATE_PULSES]
+    weight_per_siemens = scalars.weight_per_siemens
     nb = hist.shape[0]
     n_blocks = (R + ROW_BLOCK - 1) // ROW_BLOCK
     block_stats = np.zeros((n_blocks, N_STATS))
@@ -65,6 +82,9 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
     row_counts = np.zeros((R, 2))
     train = cfg.rule == 2
     for blk in prange(n_blocks):
+        part = state_of(G, offset, g_ref, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
+                        a_down, stuck, lut_dev, lut_scale, g_bins, u_points, quantiles, mu,
+                        k_scale, keys, ops, scalars)
         r0 = blk * ROW_BLOCK
         r1 = min(r0 + ROW_BLOCK, R)
         x = np.zeros(R)
@@ -72,7 +92,7 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
         rbits = np.zeros(R, np.uint64)
         cbits = np.zeros(C, np.uint64)
         before = np.empty((P, r1 - r0, C))
-        fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(P, C, cfg)
+        scratch = row_scratch(P, C, cfg)
         w0 = np.empty((C + 1) // 2, np.uint64)
         w1 = np.empty_like(w0)
         no_req = np.empty((0, 0))  # (rank-1 updates: no per-cell request)
@@ -84,16 +104,13 @@ def update_sequence(G, offset, cp, lut, cfg, keys, op0, n_updates, input_key, d_
             synthetic_rows(input_key, op, r0, x[r0:r1])
             synthetic_d(input_key, op, d, d_std, w0, w1)
             if train:
-                _row_bits(x[r0:r1], amp, cfg.bl, keys[0], op, r0, rbits[r0:r1])
-                _row_bits(d, amp, cfg.bl, keys[0], op, R, cbits)
+                _row_bits(x[r0:r1], amp, cfg.bl, key_pulses, op, r0, rbits[r0:r1])
+                _row_bits(d, amp, cfg.bl, key_pulses, op, R, cbits)
             for p in range(P):  # (plain loops: the 3-D slice assignment took 3x as long)
                 for i in range(r0, r1):
                     for j in range(C):
                         before[p, i - r0, j] = G[p, i, j]
-            _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down,
-                         a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d,
-                         no_req, cfg, keys, op, rbits, cbits, row_counts, fscr,
-                         rwords, pulsed, lanes, words, ient, fent, qent)
+            _update_rows(r0, r1, part, x, d, no_req, cfg, op, rbits, cbits, row_counts, scratch)
             for i in range(r0, r1):
                 lx = lr * x[i]
                 for j in range(C):

@@ -1,4 +1,4 @@
-"""Parallel outer-product update through pulsed device models (../shared/MODEL.md section 4).
+"""Parallel outer-product update through pulsed device models (docs/updates.md).
 
 One call applies the rank-1 update ``dW = lr * outer(x, d)`` to a tile: pulse counts per cell
 from ``x`` (rows) and ``d`` (cols) by one of the rules below, then each pulse changes the
@@ -21,9 +21,10 @@ With ``aggregate`` the ``k`` pulses of a cell are applied in one step: ``k dG1 +
 for step models (exact in distribution for ``linear`` away from the bounds, an approximation for
 state-dependent models) and CrossSim's ``k mu(G) + sqrt(k) e(u, G)`` for lookup tables.
 
-Random draws (all counter-based, element = cell index ``(p*R + i)*C + j``): rounding
-uniforms and pulse-train bits from ``keys[0]``; pulse noise / table draws from ``keys[1]``
-(draw = pulse number); per-update write noise from ``keys[2]``. Results do not depend on
+Random draws (all counter-based, element = cell index ``(p*R + i)*C + j``, operation = the
+tile's update counter ``ops[Stream.UPDATE_NOISE]``, docs/random.md): rounding uniforms and
+pulse-train bits from stream UPDATE_PULSES; pulse noise / table draws from UPDATE_NOISE
+(draw = pulse number); per-update write noise from WRITE_NOISE. Results do not depend on
 the number of threads.
 """
 
@@ -38,6 +39,8 @@ from numba import prange
 from ..accelerate import jit
 from .lut import (aggregate_of, calibrated_count, corners, grid_at, interval, lut_step,
                   prefetch_corners, sample_at)
+from .state import (UPDATE, UPDATE_NOISE, UPDATE_PULSES, WRITE_NOISE, CellParams,
+                    LookupTables, TileState)
 from .rng import (fill_words, gather_words, normal_at, normal_of, uniform4, uniform_at,
                   uniform_of, uniform_of_word)
 
@@ -173,18 +176,29 @@ def _write_noise_sd(cfg, g, g_before):
     return sd
 
 
+RowScratch = namedtuple("RowScratch", [
+    "row_floats",  # (2, width) float64: a row's request sizes |x_i d_j| and pulse counts k
+    "rounding_words",  # (FILL_ROWS * width,) uint32: stochastic-rounding words of FILL_ROWS rows
+    "pulsed",  # (C,) int64: columns of the row that receive pulses
+    "lanes",  # (2, 2 P C) uint64: random-number lanes (stream key, element) of a row
+    "words",  # (2, 2 P C) uint64: their draw-0 words
+    "entry_ints",  # (6, P C) int64: per-cell entries of an aggregated lookup row
+    "entry_floats",  # (2, P C) float64: (G before, uniform) per entry
+    "entry_corners",  # (4, P C) float32: the table corners per entry
+])
+RowScratch.__doc__ = "Work arrays of :func:`_update_rows` (reusable across calls)."
+
+
 @jit
 def row_scratch(P, C, cfg):
-    """Work arrays of :func:`_update_rows` for ``P`` planes of ``C`` columns (reusable):
-    float rows (size, pulses), the rounding words of ``FILL_ROWS`` rows, pulsed columns,
-    random-number lanes (stream key, element) and their words, and for aggregated
-    lookup-table updates the per-cell entries of a row (ints, floats, corners)."""
+    """Work arrays of :func:`_update_rows` for ``P`` planes of ``C`` columns (reusable); the
+    per-cell entries are empty unless the update is an aggregated lookup-table one."""
     width = 4 * ((C + 3) // 4)
     cells = P * C if cfg.model == LOOKUP and cfg.aggregate else 0
-    return (np.empty((2, width)), np.empty(FILL_ROWS * width, np.uint32),
-            np.empty(C, np.int64), np.empty((2, 2 * P * C), np.uint64),
-            np.empty((2, 2 * P * C), np.uint64), np.empty((6, cells), np.int64),
-            np.empty((2, cells)), np.empty((4, cells), np.float32))
+    return RowScratch(np.empty((2, width)), np.empty(FILL_ROWS * width, np.uint32),
+                      np.empty(C, np.int64), np.empty((2, 2 * P * C), np.uint64),
+                      np.empty((2, 2 * P * C), np.uint64), np.empty((6, cells), np.int64),
+                      np.empty((2, cells)), np.empty((4, cells), np.float32))
 
 
 @jit(inline="always")
@@ -206,9 +220,7 @@ def _write_offset(cfg, key, op, cell, ww1):
 
 
 @jit
-def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
-                step_down, stuck, lut_dev, g_bins, u_points, quantiles, mu, k_scale, cfg, key,
-                op, words, ient, fent, qent):
+def _lookup_row(i, n, k_row, xi, d, req, G, offset, cells, tables, cfg, key, op, scratch):
     """Aggregated lookup-table update of the ``n`` pulsed cells of row ``i``.
 
     A cell's ``k`` nominal pulses become ``k_s = k * k_scale[dev, s]`` steps of its device's
@@ -216,14 +228,23 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
     ``cfg.calibrated`` ``k dw_nominal / |mu_s(G)|``: the mean step at the present G, so the
     expected change is what was asked (a read-before-write calibrated update); the change is
     :func:`mcvar.kernels.lut.lut_aggregate` of ``k_s`` times the cell's d2d scale, with the
-    cell's first uniform (draw 0).
+    cell's first uniform (draw 0). ``k_row`` (C,): the row's nominal pulse counts;
+    ``scratch.pulsed[:n]`` its pulsed columns; ``scratch.words``: the cells' draw-0 random
+    words (plane p's pulse words at ``p n + m``, its write-noise words at ``(P + p) n + m``,
+    see :func:`_update_rows`); ``key``: the write-noise stream.
 
     Three passes over the row's cells: each cell's table intervals; the table corners of all
-    of them (independent loads, so many cache misses are in flight: TaOx's table is 16 MB);
-    then the arithmetic. ``words``: the cells' draw-0 random words (plane p's pulse words at
-    ``p n + m``, its write-noise words at ``(P + p) n + m``, see :func:`_update_rows`);
-    ``ient``, ``fent``, ``qent``: scratch."""
+    of them (independent loads, so many cache misses are in flight); then the arithmetic.
+    """
     P, R, C = G.shape
+    g_lo, g_hi, lut_scale, stuck, lut_dev = (cells.g_lo, cells.g_hi, cells.lut_scale,
+                                             cells.stuck, cells.lut_dev)
+    g_bins, u_points, quantiles, mu, k_scale = tables
+    pulsed, words = scratch.pulsed, scratch.words
+    # per entry (a free cell of the row): ints = (plane, pulsed index, device, direction, G bin,
+    # CDF bin); floats = (G before, uniform); corner_q = the four table values around them
+    ints, floats, corner_q = scratch.entry_ints, scratch.entry_floats, scratch.entry_corners
+    per_cell = req.shape[0] > 0
     e = 0
     for m in range(n):
         j = np.uint64(pulsed[m])  # (unsigned indices: no negative-index wraparound)
@@ -236,42 +257,42 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
             dev = lut_dev[p, i, j]
             g0 = G[p, i, j]
             u = uniform_of(words[0, p * n + m], words[1, p * n + m], 0)
-            ient[0, e] = p
-            ient[1, e] = m
-            ient[2, e] = dev
-            ient[3, e] = direction
+            ints[0, e] = p
+            ints[1, e] = m
+            ints[2, e] = dev
+            ints[3, e] = direction
             gi = interval(g_bins, dev, direction, g0)
             ui = interval(u_points, dev, direction, u)
             prefetch_corners(quantiles, dev, direction, gi, ui)
-            ient[4, e] = gi
-            ient[5, e] = ui
-            fent[0, e] = g0
-            fent[1, e] = u
+            ints[4, e] = gi
+            ints[5, e] = ui
+            floats[0, e] = g0
+            floats[1, e] = u
             e += 1
     for c in range(e):
-        qa, qb, qc, qd = corners(quantiles, ient[2, c], ient[3, c], ient[4, c], ient[5, c])
-        qent[0, c] = qa
-        qent[1, c] = qb
-        qent[2, c] = qc
-        qent[3, c] = qd
+        qa, qb, qc, qd = corners(quantiles, ints[2, c], ints[3, c], ints[4, c], ints[5, c])
+        corner_q[0, c] = qa
+        corner_q[1, c] = qb
+        corner_q[2, c] = qc
+        corner_q[3, c] = qd
     for c in range(e):
-        p = ient[0, c]
-        m = ient[1, c]
-        dev = ient[2, c]
-        direction = ient[3, c]
-        gi = ient[4, c]
-        ui = ient[5, c]
+        p = ints[0, c]
+        m = ints[1, c]
+        dev = ints[2, c]
+        direction = ints[3, c]
+        gi = ints[4, c]
+        ui = ints[5, c]
         j = np.uint64(pulsed[m])
-        g0 = fent[0, c]
-        u = fent[1, c]
+        g0 = floats[0, c]
+        u = floats[1, c]
         step, mean = sample_at(g0, u, gi, ui, g_bins.shape[2], u_points.shape[2],
                                grid_at(g_bins, u_points, mu, dev, direction, gi, ui),
-                               qent[0, c], qent[1, c], qent[2, c], qent[3, c])
+                               corner_q[0, c], corner_q[1, c], corner_q[2, c], corner_q[3, c])
         if cfg.calibrated:
             k = calibrated_count(mean, k_row[j], cfg.dw_nominal, cfg.n_max)
         else:
             k = k_row[j] * k_scale[dev, direction]
-        scale = step_up[p, i, j] if direction == 0 else step_down[p, i, j]
+        scale = lut_scale[p, i, j]
         lo = g_lo[p, i, j]
         hi = g_hi[p, i, j]
         g = min(max(g0 + scale * aggregate_of(step, mean, k), lo), hi)
@@ -284,13 +305,11 @@ def _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi
 
 
 @jit
-def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
-                 a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, x, d, req, cfg,
-                 keys, op, rbits, cbits, row_counts, fscr, rwords, pulsed, lanes, words, ient,
-                 fent, qent):
-    """Update rows ``r0 .. r1-1``; pulses applied per row into ``row_counts`` (R, 2).
-
-    ``fscr`` .. ``qent``: work arrays from :func:`row_scratch`.
+def _update_rows(r0, r1, tile, x, d, req, cfg, op, rbits, cbits, row_counts, scratch):
+    """Update rows ``r0 .. r1-1`` of ``tile`` (a TileState); pulses applied per row into
+    ``row_counts`` (R, 2). ``op``: the update's operation index; ``rbits``, ``cbits``: the
+    rows' and columns' pulse-train bit streams (rule 'pulse_train'); ``scratch``: from
+    :func:`row_scratch`.
 
     The requested change of cell (i, j) per unit learning rate is ``x_i d_j`` (rank-1), or
     ``req[i, j]`` when ``req`` is not empty (per-cell programming: bit-stream rules then
@@ -301,9 +320,19 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
     (:func:`gather_words`, the same numbers as drawing them one by one: plane p's pulse words
     at ``p n + m``, then its write-noise words at ``(P' + p) n + m``, ``P'`` = P when there
     are pulse words, else 0); then the pulses.
-    Arrays come as separate arguments (no tuple unpacking in the loop: that would cost
-    reference counting per cell).
+    The groups are unpacked here, once, into local arrays: the per-cell loops index plain
+    arrays (a tuple unpacked in the loop would cost reference counting per cell).
     """
+    G, offset, cells, tables = tile.G, tile.offset, tile.cells, tile.tables
+    g_lo, g_hi, step_up, step_down = cells.g_lo, cells.g_hi, cells.step_up, cells.step_down
+    c_up, c_down, a_up, a_down = cells.c_up, cells.c_down, cells.a_up, cells.a_down
+    lut_scale, stuck, lut_dev = cells.lut_scale, cells.stuck, cells.lut_dev
+    g_bins, u_points, quantiles, mu = tables.g_bins, tables.u_points, tables.quantiles, tables.mu
+    key_pulses = tile.keys[UPDATE_PULSES]
+    key_noise = tile.keys[UPDATE_NOISE]
+    key_write = tile.keys[WRITE_NOISE]
+    row_floats, rwords, pulsed = scratch.row_floats, scratch.rounding_words, scratch.pulsed
+    lanes, words = scratch.lanes, scratch.words
     P, R, C = G.shape
     model, aggregate, s = cfg.model, cfg.aggregate, cfg.dw_min_std
     noisy_write = cfg.write_noise > 0.0 or cfg.write_offset_std > 0.0
@@ -314,11 +343,11 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
     per_unit, n_max = cfg.pulses_per_unit, cfg.n_max
     amp = math.sqrt(per_unit / cfg.bl)  # bit probability per unit |x| or |d| ('implicit')
     width = 4 * quads
-    size, k_row = fscr[0], fscr[1]
+    size, k_row = row_floats[0], row_floats[1]
     for i in range(r0, r1):
         if rule == 1 and (i - r0) % FILL_ROWS == 0:  # rounding words of the next rows, four
             # cells per Philox block (rows' blocks are consecutive elements)
-            fill_words(keys[0], i * quads, op, rwords[:min(FILL_ROWS, r1 - i) * width])
+            fill_words(key_pulses, i * quads, op, rwords[:min(FILL_ROWS, r1 - i) * width])
         u0 = (i - r0) % FILL_ROWS * width
         xi = 0.0 if per_cell else x[i]
         for j in range(C):
@@ -350,12 +379,13 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
             pulsed[n] = j
             n += 1 if k_row[j] > 0.0 else 0
         n_lanes = 0
-        for stream in range(1, 3):  # keys[1]: pulse noise, keys[2]: write noise
+        for stream in range(1, 3):  # 1: pulse noise, 2: write noise
             if pulse_words if stream == 1 else noisy_write:
+                key = key_noise if stream == 1 else key_write
                 for p in range(P):
                     base = (p * R + i) * C
                     for m in range(n):
-                        lanes[0, n_lanes] = keys[stream]
+                        lanes[0, n_lanes] = key
                         lanes[1, n_lanes] = base + pulsed[m]
                         n_lanes += 1
         gather_words(lanes, n_lanes, op, 0, words)
@@ -370,9 +400,8 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                 n_down += k
         row_counts[i, 0], row_counts[i, 1] = n_up, n_down
         if model == LOOKUP and aggregate:  # (a call per row: inlined, it slowed the step models)
-            _lookup_row(i, n, pulsed, k_row, xi, d, req, per_cell, G, offset, g_lo, g_hi, step_up,
-                        step_down, stuck, lut_dev, g_bins, u_points, dg_table, mu, k_scale, cfg,
-                        keys[2], op, words, ient, fent, qent)
+            _lookup_row(i, n, k_row, xi, d, req, G, offset, cells, tables, cfg, key_write, op,
+                        scratch)
             continue
         for p in range(P):  # (plane outermost: the cell index is then the only one that varies)
             for m in range(n):
@@ -384,9 +413,9 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                 cell = (p * R + i) * C + pulsed[m]
                 g0 = G[p, i, j]
                 lo, hi = g_lo[p, i, j], g_hi[p, i, j]
-                if model == LOOKUP:  # step arrays hold the d2d scale of the measured steps
-                    g = _lookup_cell(g_bins, u_points, dg_table, mu, lut_dev[p, i, j], up, k, g0,
-                                     lo, hi, step_up[p, i, j] if up else step_down[p, i, j], keys[1],
+                if model == LOOKUP:  # the d2d scale of the measured steps
+                    g = _lookup_cell(g_bins, u_points, quantiles, mu, lut_dev[p, i, j], up, k, g0,
+                                     lo, hi, lut_scale[p, i, j], key_noise,
                                      op, cell, words[0, p * n + m], words[1, p * n + m])
                 else:  # (both directions' parameters loaded, then selected: no branch)
                     d_up, d_down = step_up[p, i, j], step_down[p, i, j]
@@ -400,24 +429,47 @@ def _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down, c_up, c_down
                         c = cu if up else cd
                         anchor_up, anchor_down = a_up[p, i, j], a_down[p, i, j]
                     g = _step_cell(model, up, k, g0, lo, hi, d_up if up else d_down, c,
-                                   anchor_up, anchor_down, s, aggregate, keys[1], op, cell,
+                                   anchor_up, anchor_down, s, aggregate, key_noise, op, cell,
                                    words[0, p * n + m], words[1, p * n + m])
                 w = w_write + p * n + m
-                g = _write_noise(g, g0, lo, hi, cfg, keys[2], op, cell, words[0, w])
+                g = _write_noise(g, g0, lo, hi, cfg, key_write, op, cell, words[0, w])
                 if cfg.write_offset_std > 0.0:
-                    offset[p, i, j] = _write_offset(cfg, keys[2], op, cell, words[1, w])
+                    offset[p, i, j] = _write_offset(cfg, key_write, op, cell, words[1, w])
                 G[p, i, j] = g
 
 
+@jit(inline="always")
+def flat_state(tile):
+    """The arrays (and scalars) of a TileState as one flat tuple, for parallel functions,
+    which cannot take tuples of arrays; :func:`state_of` puts them together again."""
+    cells, tables = tile.cells, tile.tables
+    return (tile.G, tile.offset, tile.g_ref, cells.g_lo, cells.g_hi, cells.step_up,
+            cells.step_down, cells.c_up, cells.c_down, cells.a_up, cells.a_down, cells.stuck,
+            cells.lut_dev, cells.lut_scale, tables.g_bins, tables.u_points, tables.quantiles,
+            tables.mu, tables.k_scale, tile.keys, tile.ops, tile.scalars)
+
+
+@jit(inline="always")
+def state_of(G, offset, g_ref, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down,
+             stuck, lut_dev, lut_scale, g_bins, u_points, quantiles, mu, k_scale, keys, ops,
+             scalars):
+    """The TileState of the arrays from :func:`flat_state`."""
+    return TileState(G, offset, g_ref,
+                     CellParams(g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down,
+                                stuck, lut_dev, lut_scale),
+                     LookupTables(g_bins, u_points, quantiles, mu, k_scale), keys, ops, scalars)
+
+
 @jit
-def _bits(x, d, cfg, keys, op):
+def _bits(x, d, cfg, key, op):
+    """Row and column pulse-train bit streams of rule 'pulse_train' (zeros otherwise)."""
     R, C = x.shape[0], d.shape[0]
     rbits = np.zeros(R, np.uint64)
     cbits = np.zeros(C, np.uint64)
     if cfg.rule == 2:
         a = math.sqrt(cfg.pulses_per_unit / cfg.bl)
-        _row_bits(x, a, cfg.bl, keys[0], op, 0, rbits)
-        _row_bits(d, a, cfg.bl, keys[0], op, R, cbits)
+        _row_bits(x, a, cfg.bl, key, op, 0, rbits)
+        _row_bits(d, a, cfg.bl, key, op, R, cbits)
     return rbits, cbits
 
 
@@ -429,64 +481,69 @@ def _sum_counts(row_counts, counts):
 
 
 @jit
-def update_one(G, offset, cp, lut, x, d, cfg, keys, op, counts):
+def update_one(tile, x, d, cfg, counts):
     """Serial :func:`update_rank1` (for loops over many small updates); adds to ``counts``."""
-    R = G.shape[1]
-    rbits, cbits = _bits(x, d, cfg, keys, op)
+    op = tile.ops[UPDATE]
+    tile.ops[UPDATE] = op + 1
+    P, R, C = tile.G.shape
+    rbits, cbits = _bits(x, d, cfg, tile.keys[UPDATE_PULSES], op)
     row_counts = np.zeros((R, 2))
-    P, C = G.shape[0], G.shape[2]
-    fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(P, C, cfg)
-    _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
-                 cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
-                 lut[3], lut[4], x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
-                 fscr, rwords, pulsed, lanes, words, ient, fent, qent)
-    _sum_counts(row_counts, counts)
-
-
-@jit(parallel=True)
-def update_rank1(G, offset, cp, lut, x, d, cfg, keys, op, counts, shares):
-    """Apply ``lr * outer(x, d)`` to planes ``G`` (P, R, C) in place; operation index ``op``.
-
-    ``offset`` (P, R, C): read-visible write-noise offsets (aihwkit ``write_noise_std``).
-    ``cp``: CellParams; ``lut``: (g_bins, u_points, quantiles, mu, k_scale) lookup arrays
-    (dummies if unused; ``k_scale`` (D, 2) = nominal step / the device's window average).
-    ``counts`` (2,) accumulates the device pulses applied (up, down), real for 'continuous'.
-    Rows are independent: ``shares`` contiguous shares of them run in parallel, best one per
-    Numba thread (fixed blocks of 8 rows left a thread idle a third of the time on a 65-row
-    tile: 9 blocks split 5 : 4). The result is identical to :func:`update_one` for any
-    ``shares`` >= 1. (The count is an argument: ``numba.get_num_threads`` inside compiled
-    code keeps the function and its callers out of the on-disk cache.)
-    """
-    R = G.shape[1]
-    rbits, cbits = _bits(x, d, cfg, keys, op)
-    row_counts = np.zeros((R, 2))
-    g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down, stuck, lut_dev = cp
-    g_bins, u_points, dg_table, mu, k_scale = lut
-    P, C = G.shape[0], G.shape[2]
-    shares = min(shares, R)
-    for share in prange(shares):
-        r0, r1 = share * R // shares, (share + 1) * R // shares
-        fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(P, C, cfg)
-        _update_rows(r0, r1, G, offset, g_lo, g_hi, step_up, step_down,
-                     c_up, c_down, a_up, a_down, stuck, lut_dev, g_bins, u_points, dg_table, mu,
-                     k_scale, x, d, np.empty((0, 0)), cfg, keys, op, rbits, cbits, row_counts,
-                     fscr, rwords, pulsed, lanes, words, ient, fent, qent)
+    _update_rows(0, R, tile, x, d, np.empty((0, 0)), cfg, op, rbits, cbits, row_counts,
+                 row_scratch(P, C, cfg))
     _sum_counts(row_counts, counts)
 
 
 @jit
-def update_cells(G, offset, cp, lut, req, cfg, keys, op, counts):
+def update_rank1(tile, x, d, cfg, counts, shares):
+    """Apply ``lr * outer(x, d)`` (x: R, d: C) to ``tile`` (a TileState) in place.
+
+    Uses operation ``tile.ops[UPDATE]`` of the update streams and advances it by one.
+    ``cfg``: UpdateConfig (its ``pulses_per_unit`` carries the learning rate).
+    ``counts`` (2,) accumulates the device pulses applied (up, down), real for 'continuous'.
+    Rows are independent: ``shares`` contiguous shares of them run in parallel, best one per
+    Numba thread. The result is identical to :func:`update_one` for any ``shares`` >= 1.
+    (The count is an argument: ``numba.get_num_threads`` inside compiled code keeps the
+    function and its callers out of the on-disk cache.)
+    """
+    op = tile.ops[UPDATE]
+    tile.ops[UPDATE] = op + 1
+    P, R, C = tile.G.shape
+    rbits, cbits = _bits(x, d, cfg, tile.keys[UPDATE_PULSES], op)
+    row_counts = np.zeros((R, 2))
+    _rank1_shares(*flat_state(tile), x, d, cfg, op, rbits, cbits, row_counts, min(shares, R))
+    _sum_counts(row_counts, counts)
+
+
+@jit(parallel=True)
+def _rank1_shares(G, offset, g_ref, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up, a_down,
+                  stuck, lut_dev, lut_scale, g_bins, u_points, quantiles, mu, k_scale, keys, ops,
+                  scalars, x, d, cfg, op, rbits, cbits, row_counts, shares):
+    """The parallel part of :func:`update_rank1`: ``shares`` contiguous shares of the rows.
+    (The state comes as its arrays, :func:`flat_state`: a parallel function cannot take a
+    tuple of arrays.)"""
+    P, R, C = G.shape
+    for share in prange(shares):
+        r0, r1 = share * R // shares, (share + 1) * R // shares
+        part = state_of(G, offset, g_ref, g_lo, g_hi, step_up, step_down, c_up, c_down, a_up,
+                        a_down, stuck, lut_dev, lut_scale, g_bins, u_points, quantiles, mu,
+                        k_scale, keys, ops, scalars)
+        _update_rows(r0, r1, part, x, d, np.empty((0, 0)), cfg, op, rbits, cbits, row_counts,
+                     row_scratch(P, C, cfg))
+
+
+@jit
+def update_cells(tile, req, cfg, counts):
     """Program per-cell changes ``lr * req`` (R, C) by pulses (e.g. periodic carry); serial.
 
-    Same device physics as :func:`update_one`; bit-stream rules use stochastic rounding.
+    Same device physics as :func:`update_one` (one operation of the update streams);
+    bit-stream rules use stochastic rounding.
     """
-    R, C = G.shape[1], G.shape[2]
+    op = tile.ops[UPDATE]
+    tile.ops[UPDATE] = op + 1
+    P, R, C = tile.G.shape
     row_counts = np.zeros((R, 2))
     empty = np.zeros(0)
     bits = np.zeros(max(R, C), np.uint64)
-    fscr, rwords, pulsed, lanes, words, ient, fent, qent = row_scratch(G.shape[0], C, cfg)
-    _update_rows(0, R, G, offset, cp.g_lo, cp.g_hi, cp.step_up, cp.step_down, cp.c_up,
-                 cp.c_down, cp.a_up, cp.a_down, cp.stuck, cp.lut_dev, lut[0], lut[1], lut[2],
-                 lut[3], lut[4], empty, empty, req, cfg, keys, op, bits, bits, row_counts,
-                 fscr, rwords, pulsed, lanes, words, ient, fent, qent)
+    _update_rows(0, R, tile, empty, empty, req, cfg, op, bits, bits, row_counts,
+                 row_scratch(P, C, cfg))
     _sum_counts(row_counts, counts)
