@@ -45,6 +45,9 @@ def jit(func=None, *, parallel: bool = False, inline: str = "never"):
     """Compile ``func`` with mcvar's options; ``parallel`` enables ``prange``."""
 
     def wrap(f):
+        if numba.config.DISABLE_JIT:  # interpreted: keep ``.py_func`` as compiled kernels have
+            f.py_func = f
+            return f
         return numba.njit(parallel=parallel, inline=inline, **_OPTIONS)(f)
 
     return wrap(func) if func is not None else wrap
