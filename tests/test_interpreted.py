@@ -40,6 +40,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -205,6 +206,7 @@ def compare(interpreted: dict, compiled: dict) -> None:
             np.testing.assert_allclose(got, want, rtol=0, atol=RTOL * scale, err_msg=name)
 
 
+@pytest.mark.interpreted
 def test_interpreted_kernels_equal_compiled(tmp_path):
     """NUMBA_DISABLE_JIT=1: the kernels as Python give the compiled results (module docstring);
     they ran at all (numbers that are not trivially zero), and agree with the NumPy twins."""
