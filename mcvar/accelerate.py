@@ -12,6 +12,9 @@
   other files; a stale caller would run old code. So the cache lives in a directory named
   after a hash of every kernel source (under ``NUMBA_CACHE_DIR`` if set, else the user's
   cache directory): any change to any kernel starts a fresh cache.
+* ``NUMBA_DISABLE_JIT=1`` runs every kernel as plain Python (for debuggers and coverage;
+  ``prange`` becomes ``range``, typed lists become lists), far slower; its numbers equal
+  the compiled ones up to the last bits of libm functions (tests/test_interpreted.py).
 """
 
 from __future__ import annotations
@@ -42,9 +45,16 @@ _OPTIONS = dict(nogil=True, error_model="numpy", cache=CACHE)
 
 
 def jit(func=None, *, parallel: bool = False, inline: str = "never"):
-    """Compile ``func`` with mcvar's options; ``parallel`` enables ``prange``."""
+    """Compile ``func`` with mcvar's options; ``parallel`` enables ``prange``.
+
+    With Numba's JIT disabled, ``func`` itself, with ``func.py_func`` set to it as a
+    compiled kernel has (so ``jit(kernel.py_func)`` works either way).
+    """
 
     def wrap(f):
+        if numba.config.DISABLE_JIT:  # interpreted: keep ``.py_func`` as compiled kernels have
+            f.py_func = f
+            return f
         return numba.njit(parallel=parallel, inline=inline, **_OPTIONS)(f)
 
     return wrap(func) if func is not None else wrap

@@ -11,6 +11,12 @@ from mcvar.periphery import Periphery
 from mcvar.tile import Pulsing, Tile, TileSpec
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "interpreted: runs the kernels as Python (NUMBA_DISABLE_JIT=1) in a "
+                   "subprocess, about 10-15 s; deselect with -m 'not interpreted'")
+
+
 def seeded(*words) -> np.random.Generator:
     """NumPy generator of the test's own randomness (never the global state)."""
     return np.random.default_rng(np.random.SeedSequence(list(words)))

@@ -3,12 +3,14 @@ interruption; retries; failures reported with their sweep point; run-directory c
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numba
 import pytest
 import xarray as xr
 
 from mcvar import workloads
-from mcvar.accelerate import threads_from_environment
 from mcvar.execute import (JOBQUEUE_ENV, RunDirectoryError, RunError, jobqueue_cluster,
                            local_cluster, run_scenario)
 from mcvar.results import PIECES, open_results
@@ -114,15 +116,75 @@ def test_tasks_use_one_numba_thread_when_the_main_script_imported_numba(tmp_path
     assert out.strip().splitlines()[-1] == "[1, 1]"
 
 
-def test_threads_from_environment(monkeypatch, restore_threads):
-    monkeypatch.setenv("NUMBA_NUM_THREADS", str(numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    threads_from_environment()  # the pool's size: nothing changes
-    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
-    monkeypatch.delenv("NUMBA_NUM_THREADS")
-    numba.set_num_threads(1)
-    threads_from_environment()  # unset: left alone
-    assert numba.get_num_threads() == 1
+THREADS_SCRIPT = """
+import math
+import os
+import sys
+
+import numba
+import numpy as np
+
+import mcvar
+from mcvar.accelerate import threads_from_environment
+
+
+@numba.njit(parallel=True, cache=True)
+def thread_ids(n):
+    out = np.empty(n, np.int64)
+    for i in numba.prange(n):
+        s = 0.0
+        for k in range(20000):  # enough work that every thread of the pool takes a share
+            s += math.sqrt(k + i)
+        out[i] = numba.get_thread_id() + 0 * int(s)  # (s used: the work stays)
+    return out
+
+
+pool_started, value = sys.argv[1] == "started", sys.argv[2]
+if pool_started:
+    thread_ids(64)  # the pool starts with NUMBA_NUM_THREADS as the process started
+if value == "unset":
+    numba.set_num_threads(1)  # not the pool's size, so that "left alone" shows
+if value == "unset":
+    os.environ.pop("NUMBA_NUM_THREADS", None)
+else:
+    os.environ["NUMBA_NUM_THREADS"] = value  # as a dask nanny sets it after numba's import
+threads_from_environment()
+print(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS,
+      " ".join(map(str, sorted(set(thread_ids(64))))))
+print(os.path.dirname(os.path.dirname(os.path.abspath(mcvar.__file__))))
+"""
+
+
+@pytest.mark.parametrize("pool, value, threads, pool_size", [
+    ("fresh", "1", 1, 1),  # the pool starts with one thread
+    ("started", "1", 1, 2),  # the pool already runs two: the calling thread uses one
+    ("started", "unset", 1, 2),  # unset: the thread count is left alone
+    ("started", "4", 2, 2),  # more than the pool has: all of the pool, no error
+])
+def test_threads_from_environment(tmp_path_factory, pool, value, threads, pool_size):
+    """A process whose Numba was imported with two threads (NUMBA_NUM_THREADS=2, whatever the
+    machine has) and whose environment then changes, as a spawned dask worker's: after
+    threads_from_environment() the calling thread's parallel kernels run on at most
+    NUMBA_NUM_THREADS threads (the threads that run a prange loop are counted)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.getbasetemp() / "threads_script"  # one compiled cache for all
+    folder.mkdir(exist_ok=True)
+    script = folder / "threads.py"
+    script.write_text(THREADS_SCRIPT)
+    root = str(Path(__file__).resolve().parents[1])  # this checkout's mcvar, not an installed one
+    env = dict(os.environ, NUMBA_NUM_THREADS="2",
+               PYTHONPATH=os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])]))
+    out = subprocess.run([sys.executable, str(script), pool, value], capture_output=True,
+                         text=True, timeout=300, env=env, check=True).stdout.split()
+    assert out[-1] == root  # (the script prints where mcvar came from)
+    out = out[:-1]
+    assert (int(out[0]), int(out[1])) == (threads, pool_size)
+    used = {int(t) for t in out[2:]}
+    assert used <= set(range(threads)) and len(used) >= 1
+    if threads == 1:
+        assert used == {0}
 
 
 def test_local_workers_run_one_numba_thread_each():

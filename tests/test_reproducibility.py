@@ -1,7 +1,12 @@
 """Reproducibility: same seed -> bitwise the same; independent of thread count, batch split
-and the interleaving of other streams; different seeds differ (MODEL section 5)."""
+and the interleaving of other streams; different seeds differ (docs/random.md)."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -9,11 +14,15 @@ import pytest
 from conftest import seeded
 
 from mcvar import montecarlo as mc
+from mcvar import tile as tile_module
+from mcvar.datasets import load_dataset, standardize
 from mcvar.devices import Device
 from mcvar.kernels import write as wk
+from mcvar.network import CrossbarNetwork
 from mcvar.periphery import Periphery
 from mcvar.streams import Stream
 from mcvar.tile import Pulsing, Tile, TileSpec
+from mcvar.training import Training, example_orders, initial_weights, network_sizes
 
 NOISY_DEVICE = Device(model="soft_bounds", dw_min=0.01, dw_min_std=0.3, write_noise=0.02,
                       write_noise_std=0.5, read_noise=0.04, program_noise=0.01, w_max_dtod=0.1,
@@ -56,23 +65,87 @@ def test_different_seed_trial_or_tile_differ(changed):
         assert not np.array_equal(a, b)
 
 
-@pytest.fixture
-def two_threads(restore_threads):
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("Numba has a single thread here")
+#: a tile above the parallel-update threshold (asserted by the test), of 130 rows: the two
+#: threads' row shares (65 : 65) and the serial path's single share differ
+BIG = dict(rows=130, cols=130)
+#: a small network with carry by pulses, layer 0 (65 rows) on two tiles of up to 40 rows; few
+#: examples: on a busy machine a parallel region can stall for milliseconds
+NETWORK = dict(training=Training(epochs=1, hidden=(12,), train_examples=20, test_examples=50,
+                                 carry_digits=2, carry_every=5, carry_write="pulses"),
+               spec=TileSpec(rows=40, cols=20),
+               periphery=Periphery(dac_bits=6, adc_bits=6, out_noise=0.01))
+NETWORK_DEVICES = {
+    "lookup": (Device(model="lookup", table="ENODe", read_noise=0.02, program_noise=0.01),
+               Pulsing(rule="stochastic", aggregate=True)),
+    "soft_bounds": (NOISY_DEVICE, Pulsing(rule="pulse_train", bl=20)),
+}
 
 
-@pytest.mark.parametrize("rule", ["stochastic", "pulse_train", "deterministic"])
-def test_one_and_two_threads_identical(two_threads, rule):
-    """read_batch, read_exact_batch, update_rank1 and update_sequence give bitwise the same
-    results with 1 and 2 Numba threads (tiles with several row blocks / vector blocks)."""
-    results = []
+def thread_run() -> dict[str, np.ndarray]:
+    """Everything the big tile's :func:`history` (three pulse rules) and a training epoch of
+    :data:`NETWORK` (two devices) produce with this process's Numba thread count."""
+    out = {"threads": np.array([numba.get_num_threads()])}
+    for rule in ("stochastic", "pulse_train", "deterministic"):
+        for i, a in enumerate(history(noisy_tile(rule=rule, **BIG))):
+            out[f"tile_{rule}_{i}"] = a
+    data = load_dataset("digits")
+    x_train, x_test = standardize(data.x_train, data.x_test)
+    training, spec = NETWORK["training"], NETWORK["spec"]
+    sizes = network_sizes(training, data.n_features, data.n_classes)
+    order = example_orders(len(data.y_train), training.train_examples, 1, 3, 0)[0]
+    for name, (device, pulsing) in NETWORK_DEVICES.items():
+        net = CrossbarNetwork(training, spec, device, NETWORK["periphery"], pulsing, sizes,
+                              initial_weights(sizes, 3, 0, spec.weight_bound), seed=3, trial=0)
+        out[f"train_{name}_stats"] = net.train_epoch(x_train, data.y_train, order, 0.05, 0)
+        out[f"train_{name}_accuracy"] = np.array([net.evaluate(x_test[:50], data.y_test[:50])])
+        for l, W in enumerate(net.weights()):
+            out[f"train_{name}_weights_{l}"] = W
+    return out
+
+
+@pytest.fixture(scope="module")
+def thread_runs(tmp_path_factory):
+    """:func:`thread_run` in subprocesses started with NUMBA_NUM_THREADS=1 and 2 (whatever
+    the machine has, so the comparison never skips), importing this checkout's mcvar."""
+    folder = tmp_path_factory.mktemp("threads")
+    tests = Path(__file__).resolve().parent
+    path = os.pathsep.join([str(tests.parent), str(tests),
+                            *filter(None, [os.environ.get("PYTHONPATH")])])
+    runs = {}
     for n in (1, 2):
-        numba.set_num_threads(n)
-        tile = noisy_tile(rule=rule, rows=40, cols=9)
-        results.append(history(tile))
-    for a, b in zip(*results):
-        assert np.array_equal(a, b)
+        target = folder / f"threads{n}.npz"
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(n), PYTHONPATH=path)
+        subprocess.run([sys.executable, __file__, str(target)], env=env, cwd=tests.parent,
+                       check=True, timeout=900)
+        with np.load(target) as f:
+            runs[n] = dict(f)
+        assert runs[n].pop("threads")[0] == n
+    return runs[1], runs[2]
+
+
+def test_tile_one_and_two_threads_identical(thread_runs):
+    """A tile above the parallel threshold: with 2 threads its updates share the rows out
+    (update_rank1), with 1 they run serially; reads of several vector blocks, update
+    sequences of several row blocks. Bitwise the same for every pulse rule."""
+    assert BIG["rows"] * BIG["cols"] >= tile_module._PARALLEL_CELLS  # else both are serial
+    one, two = thread_runs
+    names = [k for k in one if k.startswith("tile_")]
+    assert len(names) == 3 * len(history(noisy_tile()))
+    for name in names:
+        assert np.array_equal(one[name], two[name]), name
+
+
+def test_training_one_and_two_threads_identical(thread_runs):
+    """A training epoch shares each example's update rows over the threads (1 thread: the
+    serial kernel): bitwise the same weights, loss, correct count, pulses and accuracy, with
+    carry by pulses, for a lookup device (aggregated) and a step model (bit streams)."""
+    one, two = thread_runs
+    names = [k for k in one if k.startswith("train_")]
+    assert len(names) == 2 * 4
+    for name in names:
+        assert np.array_equal(one[name], two[name]), name
+    for device in NETWORK_DEVICES:
+        assert one[f"train_{device}_stats"][2:].min() > 0  # pulses (up, down) were applied
 
 
 def test_batch_split_equals_one_call():
@@ -141,3 +214,7 @@ def test_update_one_equals_update_rank1(rule, model):
         assert not np.array_equal(G1, tile.G)
         tile.G[...] = G1
         tile.offset[...] = off1
+
+
+if __name__ == "__main__":  # a thread_runs subprocess: python tests/test_reproducibility.py out.npz
+    np.savez(sys.argv[1], **thread_run())

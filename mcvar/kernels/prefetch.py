@@ -3,12 +3,15 @@
 A kernel that knows which memory it will read soon can ask for it first, so the cache
 misses overlap with other work instead of stalling the loads that use them: the table rows
 of lookup-table updates (two random lines of a 16 MB table per cell for TaOx).
+
+With ``NUMBA_DISABLE_JIT=1`` (kernels run as Python) ``prefetch`` is a function that does
+nothing: a prefetch is a hint and never changes a result.
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import types
+from numba import config, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -38,3 +41,9 @@ def prefetch(typingctx, ary, index):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+if config.DISABLE_JIT:  # an intrinsic cannot run as Python; a hint can be left out
+
+    def prefetch(ary, index):  # noqa: F811
+        """Nothing (kernels run interpreted)."""
