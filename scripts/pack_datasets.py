@@ -2,7 +2,13 @@
 
 Run once from the repository root (outputs are committed; rerunning rewrites identical bytes):
 
-    python scripts/pack_datasets.py [--source ../shared/data/crosssim] [--out mcvar/data/datasets]
+    python scripts/pack_datasets.py --source CROSSSIM_DATA [--out mcvar/data/datasets]
+
+``--source`` (default: the environment variable ``MCVAR_CROSSSIM_DATA``) is a local copy of the
+data of Sandia's CrossSim data repository (github.com/sandialabs/cross-sim-data, commit
+2ebec1f27cf1c7c05c7a779b42e16036a765023f): a folder holding CrossSim's ``LICENSE`` and
+``datasets/`` with ``small_digits/image_digit_small.{train,test}``,
+``iris/bezdekIris.{train,test}`` and ``file_types/cyber.test.gz`` (CSV: features, then the label).
 
 Each ``<name>.npz`` holds ``x_train``, ``x_test`` as exact decimals (unsigned integer mantissa
 arrays plus ``x_*_decimals`` uint8 arrays: value = mantissa / 10**decimals, bit-identical to
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import os
 import shutil
 import sys
 import zipfile
@@ -158,9 +165,11 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=ROOT.parent / "shared/data/crosssim",
+    data = os.environ.get("MCVAR_CROSSSIM_DATA")
+    parser.add_argument("--source", type=Path, default=Path(data) if data else None,
+                        required=not data,
                         help="CrossSim data folder holding LICENSE and datasets/ "
-                             "(default: ../shared/data/crosssim next to the checkout)")
+                             "(default: $MCVAR_CROSSSIM_DATA)")
     parser.add_argument("--out", type=Path, default=ROOT / "mcvar/data/datasets")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,15 @@
 Run once from the repository root; the outputs under ``mcvar/data/lookup/`` are committed
 (rerunning rewrites identical bytes):
 
-    python scripts/pack_lookup_tables.py [--source ../shared/data/crosssim/lookup_tables]
+    python scripts/pack_lookup_tables.py --source CROSSSIM_DATA/lookup_tables
+
+``--source`` (or the environment variable ``MCVAR_CROSSSIM_DATA``, the data folder itself, to
+which ``lookup_tables`` is appended) is a local copy of the lookup tables of Sandia's CrossSim
+data repository (github.com/sandialabs/cross-sim-data, commit
+2ebec1f27cf1c7c05c7a779b42e16036a765023f), laid out as ``TaOx/device_01 .. device_08/`` (CrossSim's
+``TaOx_all/1..8``) and ``ENODe/``, each folder holding one ``dG_increasing*`` and one
+``dG_decreasing*`` text table (optionally ``.gz``); the folder's parent holds CrossSim's
+``LICENSE``.
 
 Reads ``TaOx/device_01..08`` and ``ENODe`` with :func:`mcvar.lookup.table_set_from_crosssim`,
 writes ``TaOx.npz`` and ``ENODe.npz`` (byte-reproducible), copies CrossSim's BSD-3 ``LICENSE``
@@ -13,6 +21,7 @@ next to them, then reads the packaged files back and checks them against the tex
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -27,11 +36,15 @@ from mcvar import lookup  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    data = os.environ.get("MCVAR_CROSSSIM_DATA")
     parser.add_argument(
         "--source",
         type=Path,
-        default=ROOT.parent / "shared" / "data" / "crosssim" / "lookup_tables",
-        help="CrossSim lookup_tables folder (with TaOx/ and ENODe/); its parent holds LICENSE",
+        default=Path(data) / "lookup_tables" if data else None,
+        required=not data,
+        help="CrossSim lookup_tables folder (with TaOx/device_01..08/ and ENODe/, each holding "
+             "dG_increasing* and dG_decreasing*); its parent holds CrossSim's LICENSE. "
+             "Default: $MCVAR_CROSSSIM_DATA/lookup_tables",
     )
     args = parser.parse_args()
     out_dir = lookup.packaged_path("TaOx").parent
