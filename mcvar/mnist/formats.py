@@ -113,11 +113,12 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         arrays = {key: archive[key] for key in sorted(f"{k}_{s}" for k in "xy" for s in SPLITS)}
     out = {}
     for key, value in arrays.items():
-        if not np.issubdtype(value.dtype, np.integer) or value.size and (
-            value.min() < 0 or value.max() > 255
-        ):
-            raise FormatError(f"{path}: {key} must hold integers 0..255; got {value.dtype}")
-        value = value.astype(np.uint8)
+        if value.dtype != np.uint8:  # Keras' and mcvar's files are uint8: no check, no copy
+            if not np.issubdtype(value.dtype, np.integer) or value.size and (
+                value.min() < 0 or value.max() > 255
+            ):
+                raise FormatError(f"{path}: {key} must hold integers 0..255; got {value.dtype}")
+            value = value.astype(np.uint8)
         out[key] = value.reshape(-1, 28, 28) if key.startswith("x_") and value.ndim == 2 else value
     return out
 
