@@ -170,7 +170,9 @@ def unit_floats_to_bytes(x: np.ndarray, name: str) -> np.ndarray:
     scaled = x.astype(np.float64) * 256
     values = np.rint(scaled)
     if not np.array_equal(values, scaled) or values.min() < 0 or values.max() > 255:
-        raise FormatError(f"{name}: the images are not bytes / 256 (values in [0, 1) in 1/256 steps)")
+        raise FormatError(
+            f"{name}: the images are not bytes / 256 (values in [0, 1) in 1/256 steps)"
+        )
     return values.astype(np.uint8)
 
 
