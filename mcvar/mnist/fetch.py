@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -162,7 +163,8 @@ def fetch(source_path: str | os.PathLike | None = None, force: bool = False,
         log(f"trying {name} ...")
         try:
             arrays = store.verify(reader(), name)
-        except (OSError, ValueError, subprocess.SubprocessError, zipfile.BadZipFile) as error:
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError, subprocess.SubprocessError,
+                zipfile.BadZipFile) as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             log(f"  failed: {reason}")
             tried.append(f"{name}: {reason}")
