@@ -167,7 +167,9 @@ def load_numpy_pickle(data: bytes):
 def unit_floats_to_bytes(x: np.ndarray, name: str) -> np.ndarray:
     """Exact inverse of ``byte / 256``: float images in [0, 1) back to uint8, or FormatError."""
     x = np.asarray(x)
-    scaled = x.astype(np.float64) * 256
+    if not np.issubdtype(x.dtype, np.floating):
+        raise FormatError(f"{name}: the images must be floats byte / 256; got {x.dtype}")
+    scaled = x * x.dtype.type(256)  # exact in the array's own precision (a power of 2)
     values = np.rint(scaled)
     if not np.array_equal(values, scaled) or values.min() < 0 or values.max() > 255:
         raise FormatError(
