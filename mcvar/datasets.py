@@ -1,4 +1,4 @@
-"""Classification datasets for training networks on simulated crossbars (MODEL.md section 6).
+"""Classification datasets for training networks on simulated crossbars (docs/training.md).
 
 =============  ========  =======  ======  =====================================================
 name           features  classes  train   test
@@ -213,7 +213,7 @@ def standardize(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scale each feature to zero mean and standard deviation ``std`` on the training set.
 
-    CrossSim's input recipe (MODEL.md section 6): ``x_s = (x - mean_train) * std / std_train``
+    CrossSim's input recipe (docs/training.md): ``x_s = (x - mean_train) * std / std_train``
     with the training set's per-feature mean and population standard deviation (ddof=0), the same
     transform applied to ``x_test``. Features constant on the training set map to 0 in both sets.
     ``x_train`` (n_train, n_features), ``x_test`` (n_test, n_features), ``std`` in the inputs'
