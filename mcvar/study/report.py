@@ -358,7 +358,7 @@ ADC's time and energy double with every bit, the digital designs hardly depend o
 
 
 def _accuracy_section(scenarios, accuracy) -> str:
-    text = [HEADINGS[2], f"""Final test accuracy over Monte Carlo trials (each trial: a new
+    text = [HEADINGS[2], """Final test accuracy over Monte Carlo trials (each trial: a new
 device instance (for TaOx each cell follows one of 8 measured devices: d2d), noise stream,
 initial weights and data order, the same for every configuration: common random numbers).
 `float64` is the numeric twin (same network, weights and data order); `ideal device` a linear
