@@ -155,7 +155,7 @@ def run(scenario, output, run_dir, overrides, trials, tiny, scheduler, workers, 
     click.echo(f"wrote {output}", err=True)
 
 
-@main.command()
+@main.command(short_help="Check SCENARIO without running it; print its sweep.")
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @_scenario_options
 @_input_errors
@@ -193,7 +193,7 @@ def validate(scenario, overrides, trials, tiny):
     console.print("[green]valid[/green]")
 
 
-@main.command()
+@main.command(short_help="Summarise RESULT: a table, CSV, Markdown or JSON.")
 @click.argument("result", type=click.Path(exists=True))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table: for people (one block per sweep point if the table is wider than "
@@ -221,25 +221,37 @@ def show(result, fmt):
     _print_table(ds, fmt)
 
 
-@main.command()
+@main.command(short_help="Draw the figures of RESULT (PNG, PDF or SVG).")
 @click.argument("result", type=click.Path(exists=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
-              help="Figure file (.png, .pdf, .svg).")
+              help="Figure file; the type follows the suffix: .png, .pdf or .svg.")
+@click.option("--panel", "which", multiple=True, metavar="NAME",
+              type=click.Choice(["final", "curves", "energy", "nrmse", "histogram",
+                                 "kernel_energy", "kernel_latency"]),
+              help="Draw only these panels (repeatable; default: every panel the result "
+                   "supports).")
 @_input_errors
-def plot(result, output):
-    """Plot RESULT: accuracy (or kernel error) vs the swept parameter with 95% CI bands,
-    error histograms, and energy vs accuracy."""
+def plot(result, output, which):
+    """Draw the figures of RESULT (a result file or run directory) into one file.
+
+    Panels, as far as the result has the data: final test accuracy per configuration (every
+    trial, mean and 95% confidence interval, distance to the best); accuracy over epochs;
+    energy per training example against accuracy (log energy axis, digital designs at the
+    float64 twin's accuracy); kernel error (NRMSE) per sweep point and error histograms;
+    energy and latency of each tile kernel per design. Accuracy intervals are logit t
+    intervals (always within [0, 1], docs/statistics.md).
+    """
     from .plot import plot_result
     from .results import open_results
 
     try:
-        plot_result(open_results(result), output)
-    except ValueError as err:  # nothing to plot
-        raise click.ClickException(str(err)) from None
-    click.echo(f"wrote {output}", err=True)
+        drawn = plot_result(open_results(result), output, which or None)
+    except (ValueError, KeyError) as err:  # nothing to plot, bad suffix, panel without data
+        raise click.ClickException(str(err).strip("'\"")) from None
+    click.echo(f"wrote {output} (panels: {', '.join(drawn)})", err=True)
 
 
-@main.command()
+@main.command(short_help="Reproduce the Marinella et al. (2018) study; write a report.")
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True,
               help="Directory of the report (report.md, figures/, results/*.nc).")
 @click.option("--quick", is_flag=True, help="Every training scenario at a tiny size (a minute "
@@ -262,8 +274,8 @@ def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh,
     Runs scenarios/study_*.toml (cost of three designs; digits and file-types accuracy of
     measured devices and periodic carry; read noise, write noise, nonlinearity and d2d
     sweeps) and writes OUT/report.md with the study's numbers next to ours, 95% confidence
-    intervals, thresholds and figures. Default sizes: about 30 minutes on 2 cores.
-    Rerunning resumes.
+    intervals, thresholds and figures. Default sizes: about 25 minutes on 2 cores
+    (docs/performance.md); the plan printed first estimates this machine. Rerunning resumes.
     """
     from .execute import RunError
     from .study import reproduce_study
@@ -282,7 +294,7 @@ def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh,
 
 # -------------------------------------------------------------------- datasets
 
-@main.group()
+@main.group(short_help="Fetch datasets not shipped with mcvar (full MNIST).")
 def data():
     """Datasets that are not shipped with mcvar (the full MNIST): fetch them, see where they are."""
 

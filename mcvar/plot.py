@@ -226,7 +226,7 @@ class _View:
         ax.set_ylabel("test accuracy [%]")
         ax.set_title("accuracy over training: mean, 95% CI band")
         if self.dim:
-            ax.legend(title=self.dim, title_fontsize=6.5)
+            ax.legend(title=label(self.ds[self.dim], self.dim), title_fontsize=6.5)
 
     # ------------------------------------------------------------------ cost
 
@@ -385,8 +385,11 @@ class _View:
         ax.set_ylabel("probability density")
         ax.set_yscale("log")
         ax.set_title(f"{kernel} errors, all trials (end bins: out of range)", fontsize=7.5)
+        ax.set_ylim(top=ax.get_ylim()[1] * 300)  # room for the legend above the curves
         if self.dim:
-            ax.legend(title=self.dim, title_fontsize=6.5)
+            ax.legend(title=label(self.ds[self.dim], self.dim), title_fontsize=6.5,
+                      loc="upper center", ncols=min(4, len(self.values)), fontsize=6,
+                      columnspacing=1.0, handlelength=1.5)
 
 
 def _sequential(n: int) -> list:
