@@ -231,7 +231,7 @@ class _View:
     # ------------------------------------------------------------------ cost
 
     def energy(self, ax) -> None:
-        from matplotlib.ticker import EngFormatter
+        from matplotlib.ticker import EngFormatter, NullFormatter
 
         ds, epoch = self.ds, int(self.ds.epoch[-1])
         stats = self.acc.sel(epoch=epoch).isel(self.series[0][1])
@@ -272,7 +272,7 @@ class _View:
         lo, hi = min(energies), max(energies)
         ax.set_xlim(lo / 2.5, hi * 5)
         ax.xaxis.set_major_formatter(EngFormatter(unit="J", places=0))
-        ax.xaxis.set_minor_formatter(EngFormatter(unit="J", places=0) if hi < 30 * lo else "")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # the limits span a decade or more
         ax.set_xlabel(label(var).split(" [")[0])
         ax.set_ylabel(f"test accuracy after epoch {epoch} [%]")
         ax.set_title("energy against accuracy (mean, 95% CI)\nlabels: energy, time per example",
