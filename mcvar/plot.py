@@ -248,7 +248,8 @@ class _View:
             m = float(stats["mean"].isel(point))
             low, high = float(stats.ci_low.isel(point)), float(stats.ci_high.isel(point))
             yerr = [[100 * (m - low)], [100 * (high - m)]] if np.isfinite(low) else None
-            self._cost_note(ax, e, m, var.name, point, design)
+            if e not in energies:  # equal costs: one label
+                self._cost_note(ax, e, m, var.name, point, design)
             ax.errorbar([e], [100 * m], yerr=yerr, fmt="o", ms=5, color=self.colors[i],
                         mec="black", mew=0.6, capsize=2.5,
                         label=f"{_value_text(v)} ({DESIGN_NAMES.get(design, design)})"
@@ -317,8 +318,7 @@ class _View:
                             xytext=(0, 1.5), textcoords="offset points", ha="center",
                             va="bottom", fontsize=5.5, rotation=90)
         ax.set_xticks(np.arange(len(kernels)), kernels)
-        ax.set_xlabel("tile kernel (vmm: forward read, mvm: transposed read, opu: update)",
-                      fontsize=6.5)
+        ax.set_xlabel("tile kernel (vmm, mvm: reads; opu: update)")
         ax.set_ylabel(f"{label(var).split(' [')[0]} [{prefix}]")
         ax.margins(y=0.3)
         ax.grid(False, axis="x")
