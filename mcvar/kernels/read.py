@@ -232,16 +232,15 @@ def read_one(x, M, S2, s2c, cfg, key, op, y):
     _convert(acc, var, cfg, key, op, in_scale, y, w0, w1, rej)
 
 
-@jit(parallel=True)
-def read_batch(X, reads, key, op0, Y):
-    """Noisy reads of every row of ``X`` (B, K_in) into ``Y`` (B, N_out) through ``reads``
-    (a ReadMatrices); vector b is operation ``op0 + b`` of stream ``key``.
+def _read_blocks(X, M, S2, s2c, cfg, key, op0, Y):
+    """The body of :func:`read_batch`, with the ReadMatrices as separate arguments: Numba
+    (0.68) cannot lower a parallel loop that uses a named tuple unpacked from an argument
+    (``cfg`` here), only one passed as an argument itself.
 
     Vectors are processed in blocks sharing one pass over ``M`` (cache reuse), four at a
     time sharing each load; each output's sum runs over ``k`` in the same order as
     :func:`read_one`, so results are identical.
     """
-    M, S2, s2c, cfg = reads
     B = X.shape[0]
     Q, K, N = M.shape
     n_blocks = (B + BLOCK - 1) // BLOCK
@@ -271,9 +270,30 @@ def read_batch(X, reads, key, op0, Y):
             _convert(acc_j, var, cfg, key, op0 + b0 + j, in_scale[j], Y[b0 + j], w0, w1, rej)
 
 
-#: :func:`read_batch` compiled without threads, for batches of one block: a parallel region
-#: costs more than such a read and stalls whenever another process holds a core
-read_batch_serial = jit(read_batch.py_func)
+_read_blocks_par = jit(_read_blocks, parallel=True)
+#: without threads, for batches of one block: a parallel region costs more than such a read
+#: and stalls whenever another process holds a core
+_read_blocks_ser = jit(_read_blocks)
+
+
+@jit
+def read_batch(X, reads, key, op0, Y):
+    """Noisy reads of every row of ``X`` (B, K_in) into ``Y`` (B, N_out) through ``reads``
+    (a ReadMatrices); vector b is operation ``op0 + b`` of stream ``key``.
+
+    Vectors are processed in blocks sharing one pass over ``M`` (cache reuse), four at a
+    time sharing each load, blocks in parallel; each output's sum runs over ``k`` in the
+    same order as :func:`read_one`, so results are identical.
+    """
+    M, S2, s2c, cfg = reads
+    _read_blocks_par(X, M, S2, s2c, cfg, key, op0, Y)
+
+
+@jit
+def read_batch_serial(X, reads, key, op0, Y):
+    """:func:`read_batch` without threads, for batches of one block."""
+    M, S2, s2c, cfg = reads
+    _read_blocks_ser(X, M, S2, s2c, cfg, key, op0, Y)
 
 
 def read_shape(planes: int, rows: int, cols: int, digital: bool, transpose: bool):
