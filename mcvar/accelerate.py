@@ -11,7 +11,12 @@
 * Numba's cache checks only the source file of each function, not the kernels it calls in
   other files; a stale caller would run old code. So the cache lives in a directory named
   after a hash of every kernel source (under ``NUMBA_CACHE_DIR`` if set, else the user's
-  cache directory): any change to any kernel starts a fresh cache.
+  cache directory ``$XDG_CACHE_HOME/mcvar-numba`` or ``~/.cache/mcvar-numba``): any change
+  to any kernel starts a fresh cache. It is outside the installation, so it survives
+  reinstalls of an editable checkout and is shared by every run of one installation; each
+  installation (virtual environment, checkout) compiles once, as Numba keys cache entries on
+  the source file's directory and modification time (sharing between installations is not
+  possible with Numba's cache). :func:`compile_message` says which case a run is in.
 * ``NUMBA_DISABLE_JIT=1`` runs every kernel as plain Python (for debuggers and coverage;
   ``prange`` becomes ``range``, typed lists become lists), far slower; its numbers equal
   the compiled ones up to the last bits of libm functions (tests/test_interpreted.py).
@@ -40,6 +45,43 @@ def _cache_dir() -> str:
 
 if CACHE:
     numba.config.CACHE_DIR = _cache_dir()
+
+#: typical first-compile time of every kernel a scenario reaches [s] (2-core VM; 1-3 min)
+FIRST_COMPILE_S = (60, 180)
+
+
+def cache_location() -> str | None:
+    """Directory of this installation's compiled kernels, or None with caching off."""
+    if not CACHE:
+        return None
+    from numba.core.caching import UserProvidedCacheLocator
+
+    kernels = Path(__file__).resolve().parent / "kernels" / "__init__.py"
+    return os.path.join(numba.config.CACHE_DIR,
+                        UserProvidedCacheLocator.get_suitable_cache_subpath(str(kernels)))
+
+
+def cache_is_warm() -> bool:
+    """Whether this installation's kernels were compiled into the cache before (index files
+    exist; a kernel changed since is still recompiled, by Numba)."""
+    where = cache_location()
+    return where is not None and os.path.isdir(where) and any(
+        name.endswith(".nbi") for name in os.listdir(where))
+
+
+def compile_message() -> str:
+    """One line for people: what happens before the first task runs and how long it takes."""
+    low, high = (s // 60 for s in FIRST_COMPILE_S)
+    if numba.config.DISABLE_JIT:
+        return "Numba JIT disabled (NUMBA_DISABLE_JIT=1): kernels run as Python, slowly"
+    if not CACHE:
+        return (f"compiling mcvar's Numba kernels in memory (MCVAR_NUMBA_CACHE=0: not cached; "
+                f"usually {low}-{high} min)")
+    if cache_is_warm():
+        return f"loading compiled kernels from {cache_location()}"
+    return (f"compiling mcvar's Numba kernels (first run of this installation only; usually "
+            f"{low}-{high} min, then cached in {cache_location()})")
+
 
 _OPTIONS = dict(nogil=True, error_model="numpy", cache=CACHE)
 

@@ -12,6 +12,7 @@ import sys
 
 import click
 
+FORMATS = ("table", "csv", "markdown", "json")  #: output formats of ``mcvar show``
 EXIT_INPUT = 2  #: bad scenario, bad run directory or bad usage (click's own usage code)
 
 
@@ -154,7 +155,7 @@ def run(scenario, output, run_dir, overrides, trials, tiny, scheduler, workers, 
     click.echo(f"wrote {output}", err=True)
 
 
-@main.command()
+@main.command(short_help="Check SCENARIO without running it; print its sweep.")
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @_scenario_options
 @_input_errors
@@ -192,42 +193,65 @@ def validate(scenario, overrides, trials, tiny):
     console.print("[green]valid[/green]")
 
 
-@main.command()
+@main.command(short_help="Summarise RESULT: a table, CSV, Markdown or JSON.")
 @click.argument("result", type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table: for people (one block per sweep point if the table is wider than "
+                   "the terminal); csv, markdown, json: for other tools (csv and json hold "
+                   "plain numbers in SI units).")
 @_input_errors
-def show(result):
-    """Summarise RESULT (a result file or run directory) as a table.
+def show(result, fmt):
+    """Summarise RESULT (a result file or run directory): one row per sweep point.
 
-    One row per sweep point: trials, final test accuracy (mean and 95% confidence interval
-    of the mean), kernel errors (mean NRMSE), energy and latency of the analog design.
+    Trials, final test accuracy (mean and 95% logit t confidence interval of the mean over
+    trials, see docs/statistics.md), kernel errors (mean NRMSE), energy and time of the analog
+    ReRAM design ("–" for the float64 twin, which runs on no analog hardware).
     """
     from .results import open_results
 
     ds = open_results(result)
-    name, about = ds.attrs.get("scenario_name", result), ds.attrs.get("scenario_description", "")
-    click.echo(f"{name}: {about}".rstrip(": "))
-    _print_table(ds)
+    if fmt == "table":
+        import shutil
+        import textwrap
+
+        name = ds.attrs.get("scenario_name", result)
+        about = ds.attrs.get("scenario_description", "")
+        click.echo(textwrap.fill(f"{name}: {about}".rstrip(": "),
+                                 width=min(shutil.get_terminal_size((80, 24)).columns, 100)))
+    _print_table(ds, fmt)
 
 
-@main.command()
+@main.command(short_help="Draw the figures of RESULT (PNG, PDF or SVG).")
 @click.argument("result", type=click.Path(exists=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
-              help="Figure file (.png, .pdf, .svg).")
+              help="Figure file; the type follows the suffix: .png, .pdf or .svg.")
+@click.option("--panel", "which", multiple=True, metavar="NAME",
+              type=click.Choice(["final", "curves", "energy", "nrmse", "histogram",
+                                 "kernel_energy", "kernel_latency"]),
+              help="Draw only these panels (repeatable; default: every panel the result "
+                   "supports).")
 @_input_errors
-def plot(result, output):
-    """Plot RESULT: accuracy (or kernel error) vs the swept parameter with 95% CI bands,
-    error histograms, and energy vs accuracy."""
+def plot(result, output, which):
+    """Draw the figures of RESULT (a result file or run directory) into one file.
+
+    Panels, as far as the result has the data: final test accuracy per configuration (every
+    trial, mean and 95% confidence interval, distance to the best); accuracy over epochs;
+    energy per training example against accuracy (log energy axis, digital designs at the
+    float64 twin's accuracy); kernel error (NRMSE) per sweep point and error histograms;
+    energy and latency of each tile kernel per design. Accuracy intervals are logit t
+    intervals (always within [0, 1], docs/statistics.md).
+    """
     from .plot import plot_result
     from .results import open_results
 
     try:
-        plot_result(open_results(result), output)
-    except ValueError as err:  # nothing to plot
-        raise click.ClickException(str(err)) from None
-    click.echo(f"wrote {output}", err=True)
+        drawn = plot_result(open_results(result), output, which or None)
+    except (ValueError, KeyError) as err:  # nothing to plot, bad suffix, panel without data
+        raise click.ClickException(str(err).strip("'\"")) from None
+    click.echo(f"wrote {output} (panels: {', '.join(drawn)})", err=True)
 
 
-@main.command()
+@main.command(short_help="Reproduce the Marinella et al. (2018) study; write a report.")
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True,
               help="Directory of the report (report.md, figures/, results/*.nc).")
 @click.option("--quick", is_flag=True, help="Every training scenario at a tiny size (a minute "
@@ -250,8 +274,8 @@ def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh,
     Runs scenarios/study_*.toml (cost of three designs; digits and file-types accuracy of
     measured devices and periodic carry; read noise, write noise, nonlinearity and d2d
     sweeps) and writes OUT/report.md with the study's numbers next to ours, 95% confidence
-    intervals, thresholds and figures. Default sizes: about 30 minutes on 2 cores.
-    Rerunning resumes.
+    intervals, thresholds and figures. Default sizes: about 25 minutes on 2 cores
+    (docs/performance.md); the plan printed first estimates this machine. Rerunning resumes.
     """
     from .execute import RunError
     from .study import reproduce_study
@@ -270,7 +294,7 @@ def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh,
 
 # -------------------------------------------------------------------- datasets
 
-@main.group()
+@main.group(short_help="Fetch datasets not shipped with mcvar (full MNIST).")
 def data():
     """Datasets that are not shipped with mcvar (the full MNIST): fetch them, see where they are."""
 
@@ -321,58 +345,194 @@ def data_path(name):
 
 # -------------------------------------------------------------------- summary table
 
-def summary_rows(ds) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the summary table of result ``ds`` (one row per sweep point)."""
-    from .formatting import si
+def summary(ds) -> tuple[list[dict], list[dict]]:
+    """Columns and rows of the summary of result ``ds``: one row per sweep point.
+
+    Columns are dicts ``key`` (row key), ``label`` (for people), ``units`` (CF units or None
+    for labels and counts) and ``kind`` ("label", "count", "accuracy", "number", "energy",
+    "time"); a row maps every ``key`` to a value (None where a value does not apply, e.g.
+    the analog cost of the float64 twin, which runs on no analog hardware). The accuracy's
+    interval is the logit t interval of mcvar.stats, recomputed from the trials.
+    """
     from .results import sweep_dims
+    from .stats import CONFIDENCE, summarize
 
     dims = sweep_dims(ds)
-    header = [*dims]
-    columns = []
+    columns = [dict(key=d, label=d, units=ds[d].attrs.get("units"), kind="label") for d in dims]
+    values = {}
     if "trial" in ds.dims:
-        columns.append(("trials", lambda p: str(int(_trials_done(p)))))
-    if "test_accuracy_mean" in ds:
+        columns.append(dict(key="trials", label="trials", units=None, kind="count"))
+    if "test_accuracy" in ds:
         epoch = int(ds.epoch[-1])
-        header_text = f"test accuracy (epoch {epoch}) [95% CI]"
-        columns.append((header_text, lambda p: _mean_ci(p, "test_accuracy", epoch)))
+        c = f"{100 * CONFIDENCE:g}%"
+        columns += [dict(key="accuracy", label=f"test accuracy after epoch {epoch}", units="1",
+                         kind="accuracy"),
+                    dict(key="ci_low", label=f"{c} CI low", units="1", kind="accuracy"),
+                    dict(key="ci_high", label=f"{c} CI high", units="1", kind="accuracy")]
+        acc = summarize(ds.test_accuracy.sel(epoch=epoch), "trial", proportion=True)
+        values.update(accuracy=acc["mean"], ci_low=acc["ci_low"], ci_high=acc["ci_high"])
     if "error_nrmse_mean" in ds:
         for kernel in ds.kernel.values:
             if not bool(ds.error_nrmse_mean.sel(kernel=kernel).isnull().all()):
-                columns.append((f"{kernel} NRMSE", lambda p, k=kernel:
-                                f"{float(p.error_nrmse_mean.sel(kernel=k)):.3g}"))
-    design = "analog_reram" if "design" in ds.dims and "analog_reram" in ds.design else None
-    if design is None and "design" in ds.dims:
-        design = str(ds.design.values[0])
+                key = f"{kernel}_nrmse"
+                columns.append(dict(key=key, label=f"{kernel} NRMSE", units="1", kind="number"))
+                values[key] = ds.error_nrmse_mean.sel(kernel=kernel)
+    design = _cost_design(ds)
+    twin = _float64_twin(ds)
     if "training_energy_per_example" in ds:
-        columns.append((f"energy/example ({design})", lambda p: si(
-            p.training_energy_per_example.sel(design=design), "J")))
-        columns.append((f"time/example ({design})", lambda p: si(
-            p.training_time_per_example.sel(design=design), "s")))
+        cost = (("energy", "training_energy_per_example", "J", "energy/example"),
+                ("time", "training_time_per_example", "s", "time/example"))
     elif "step_energy" in ds:
-        columns.append((f"energy/step ({design})", lambda p: si(p.step_energy.sel(design=design),
-                                                                 "J")))
-        columns.append((f"latency/step ({design})", lambda p: si(
-            p.step_latency.sel(design=design), "s")))
-    header += [name for name, _ in columns]
+        cost = (("energy", "step_energy", "J", "energy/step"),
+                ("time", "step_latency", "s", "latency/step"))
+    else:
+        cost = ()
+    for key, var, units, label in cost:
+        columns.append(dict(key=key, label=label, units=units, design=design,
+                            kind="energy" if units == "J" else "time"))
+        values[key] = ds[var].sel(design=design).where(~twin) if twin is not None \
+            else ds[var].sel(design=design)
     rows = []
-    for values in itertools.product(*(ds[d].values for d in dims)):
-        point = ds.sel(dict(zip(dims, values)))
-        rows.append([str(v) for v in values] + [cell(point) for _, cell in columns])
-    return header, rows
+    for point in itertools.product(*(ds[d].values for d in dims)):
+        sel = dict(zip(dims, point))
+        row = {d: v.item() if hasattr(v, "item") else v for d, v in sel.items()}
+        if "trial" in ds.dims:
+            row["trials"] = int(_trials_done(ds.sel(sel)))
+        for key, array in values.items():
+            value = float(array.sel({d: v for d, v in sel.items() if d in array.dims}))
+            row[key] = None if math.isnan(value) else value
+        rows.append(row)
+    return columns, rows
 
 
-def _print_table(ds) -> None:
-    from rich.console import Console
-    from rich.table import Table
+_DESIGN_NAMES = {"analog_reram": "analog ReRAM", "digital_reram": "digital ReRAM",
+                 "sram": "SRAM"}
 
-    header, rows = summary_rows(ds)
-    table = Table(*header)
+
+def _cost_design(ds):
+    if "design" not in ds.dims:
+        return None
+    return "analog_reram" if "analog_reram" in ds.design else str(ds.design.values[0])
+
+
+def _float64_twin(ds):
+    """Boolean DataArray over the sweep: True at points trained by the float64 twin (no
+    analog hardware, so no analog cost); None if the result does not say."""
+    import xarray as xr
+
+    if "training_backend" in ds.coords:
+        return ds.training_backend == "numeric"
+    text = ds.attrs.get("scenario", "")
+    if "test_accuracy" in ds and 'backend = "numeric"' in text:  # the whole scenario
+        return xr.DataArray(True)
+    return None
+
+
+def _cell(value, kind: str, units) -> str:
+    from .formatting import si
+
+    if value is None:
+        return "–"
+    if kind == "accuracy":
+        return f"{value:.4f}"
+    if kind in ("energy", "time"):
+        return si(value, units)
+    if kind == "number":
+        return f"{value:.3g}"
+    return str(value)
+
+
+def summary_rows(ds) -> tuple[list[str], list[list[str]]]:
+    """Header and text rows of the summary of result ``ds`` (one row per sweep point); the
+    accuracy and its interval in one cell ``mean [low, high]``."""
+    return _text_summary(ds)[:2]
+
+
+def _text_summary(ds):
+    """Short header, text rows and notes (what the short headers mean) of the summary."""
+    columns, rows = summary(ds)
+    header, out, notes = [], [], []
+    for c in columns:
+        if c["key"] in ("ci_low", "ci_high"):
+            continue
+        if c["key"] == "accuracy":
+            header.append("accuracy [95% CI]")
+            notes.append(f"accuracy: {c['label']}, mean over trials [95% logit t confidence "
+                         "interval of the mean]")
+        else:
+            header.append(c["label"])
+        if c["kind"] == "energy":
+            notes.append(f"cost: {_DESIGN_NAMES.get(c['design'], c['design'])} design"
+                         + (" (– float64 twin: no analog hardware)" if any(
+                             r[c["key"]] is None for r in rows) else ""))
     for row in rows:
-        table.add_row(*row)
-    console = Console()
-    if not console.is_terminal:  # a file or pipe: no wrapping at 80 columns
-        console.width = 200
-    console.print(table)
+        cells = []
+        for c in columns:
+            if c["key"] in ("ci_low", "ci_high"):
+                continue
+            text = _cell(row[c["key"]], c["kind"], c["units"])
+            if c["key"] == "accuracy" and row["ci_low"] is not None:
+                text += f" [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
+            cells.append(text)
+        out.append(cells)
+    return header, out, notes
+
+
+def _print_table(ds, fmt: str = "table", width: int | None = None) -> None:
+    """Print the summary of ``ds`` as a table (one block per sweep point when the table is
+    wider than ``width`` columns, default the terminal's), CSV, Markdown or JSON."""
+    import csv
+    import io
+    import json
+
+    columns, rows = summary(ds)
+    if fmt == "json":
+        meta = {c["key"]: {k: c[k] for k in ("label", "units")} for c in columns}
+        click.echo(json.dumps({"scenario": ds.attrs.get("scenario_name"), "columns": meta,
+                               "rows": rows}, indent=1))
+        return
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([c["key"] + (f" [{c['units']}]" if c["units"] not in (None, "1") else "")
+                         for c in columns])
+        writer.writerows([["" if row[c["key"]] is None else row[c["key"]] for c in columns]
+                          for row in rows])
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    header, text, notes = _text_summary(ds)
+    if fmt == "markdown":
+        click.echo("| " + " | ".join(header) + " |")
+        click.echo("|" + "|".join("---" if n < _n_labels(columns) else "--:"
+                                  for n in range(len(header))) + "|")
+        for row in text:
+            click.echo("| " + " | ".join(row) + " |")
+        if notes:
+            click.echo("\n" + "; ".join(notes) + ".")
+        return
+    import shutil
+    import textwrap
+
+    width = width or shutil.get_terminal_size((80, 24)).columns
+    widths = [max(len(h), *(len(r[n]) for r in text)) if text else len(h)
+              for n, h in enumerate(header)]
+    for note in notes:
+        click.echo(textwrap.fill(note, width=min(width, 100), subsequent_indent="  "))
+    if sum(widths) + 2 * (len(widths) - 1) <= width:  # one table
+        for line in [header, ["-" * w for w in widths], *text]:
+            click.echo("  ".join(cell.rjust(w) if n >= _n_labels(columns) else cell.ljust(w)
+                                 for n, (cell, w) in enumerate(zip(line, widths))).rstrip())
+        return
+    labels = _n_labels(columns)  # too wide: one block per sweep point
+    pad = max(len(h) for h in header[labels:])
+    for row in text:
+        click.echo(", ".join(f"{h} = {v}" for h, v in zip(header[:labels], row)) or "result")
+        for h, v in zip(header[labels:], row[labels:]):
+            click.echo(f"  {h.ljust(pad)}  {v}")
+
+
+def _n_labels(columns) -> int:
+    return sum(c["kind"] == "label" for c in columns)
 
 
 def _trials_done(point) -> float:
@@ -381,14 +541,6 @@ def _trials_done(point) -> float:
             return float(point[name].notnull().any([d for d in point[name].dims
                                                     if d != "trial"]).sum())
     return float("nan")
-
-
-def _mean_ci(point, name: str, epoch: int) -> str:
-    p = point.sel(epoch=epoch)
-    mean, low, high = (float(p[f"{name}_{s}"]) for s in ("mean", "ci_low", "ci_high"))
-    if math.isnan(low):
-        return f"{mean:.4f}"
-    return f"{mean:.4f} [{low:.4f}, {high:.4f}]"
 
 
 if __name__ == "__main__":

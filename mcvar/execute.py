@@ -244,11 +244,17 @@ def _describe(err: BaseException) -> str:
 
 def _warmup(scenario: Scenario, console) -> None:
     """Compile every workload's kernels into the on-disk cache before workers start."""
-    from .accelerate import CACHE
+    import time
+
+    from .accelerate import CACHE, cache_is_warm, compile_message
 
     if CACHE:
-        with console.status("compiling kernels (cached after the first run)"):
+        cold, start = not cache_is_warm(), time.perf_counter()
+        with console.status(compile_message()):
             workloads.warmup(scenario.configurations)
+        if cold:
+            console.print(f"kernels compiled in {time.perf_counter() - start:.0f} s (cached "
+                          "for later runs)")
 
 
 class _progress:

@@ -25,7 +25,8 @@ import xarray as xr
 
 from . import stats
 from .cost import COMPONENTS, DESIGNS, KERNELS
-from .variables import POLARITIES, SUMMARIES, VARIABLES, annotate, summarized, summary_names
+from .variables import (POLARITIES, SUMMARIES, VARIABLES, annotate, interval_method, summarized,
+                        summary_names)
 
 if TYPE_CHECKING:  # reading a result file needs neither the scenario nor the workloads
     from .scenario import Scenario, Task
@@ -158,13 +159,14 @@ def add_summaries(ds: xr.Dataset, confidence: float = stats.CONFIDENCE) -> xr.Da
     for name in summarized():
         if name not in ds or "trial" not in ds[name].dims:
             continue
-        result = stats.summarize(ds[name], "trial", confidence=confidence)
+        result = stats.summarize(ds[name], "trial", confidence=confidence,
+                                 proportion=VARIABLES[name].proportion)
         for stat, target in summary_names(name).items():
             _, method, prefix = SUMMARIES[stat]
             c = 100 * confidence
             ds[target] = result[stat].assign_attrs(
                 units=VARIABLES[name].units, long_name=f"{prefix.format(c=c)} {ds[name].long_name}",
-                cell_methods=f"trial: {method.format(c=c)}")
+                cell_methods=f"trial: {method.format(c=c, method=interval_method(name))}")
     if "quantile" in ds.coords:
         ds["quantile"].attrs.update(units="1", long_name=VARIABLES["quantile"].long_name)
     return ds

@@ -9,7 +9,26 @@ For ``n`` finite trials ``x_1..x_n`` (NaN trials, e.g. of a failed task, are lef
 
 The Student-t interval covers the true mean with probability ``c`` for normally distributed
 trials and approximately (by the central limit theorem) otherwise. ``std`` and the interval
-are NaN for fewer than two trials. More in docs/statistics.md.
+are NaN for fewer than two trials.
+
+Accuracies (and every other proportion in [0, 1], marked ``proportion`` in
+:mod:`mcvar.variables`) get the **logit t interval** instead, everywhere mcvar prints or
+draws one (``mcvar show``, ``mcvar plot``, the study report, scripts/digits_accuracy.py):
+
+    h      = t_{(1+c)/2, n-1} s / (sqrt(n) m (1 - m))         (half width on the logit scale)
+    CI     expit(logit(m) -+ h),   expit(z) = 1 / (1 + exp(-z))
+
+that is, the Student-t interval of the mean carried to the logit scale by the delta method
+(se(logit m) = se(m) / (m (1 - m))) and back (the "logit" method of Lumley's R survey
+package, ``svyciprop``). Why: trials differ by device instance (d2d variation, programming
+noise), so the spread of the per-trial accuracies, not the binomial count of one test set,
+is the uncertainty to report; the plain t interval of that spread leaves [0, 1] for few
+trials or accuracies near 0 or 1, this one never does, contains the mean, narrows towards
+the bound the mean is near and equals the t interval to first order when m (1 - m) is not
+small. Edge cases: all trials equal (s = 0) give the point [m, m], including m = 0 or 1
+(every trial got every example right: no spread to report); one trial gives NaN, as the
+t interval does. The binomial test-set noise is part of each trial's spread already. More
+in docs/statistics.md.
 """
 
 from __future__ import annotations
@@ -39,11 +58,41 @@ def t_interval(mean, std, n, confidence: float = CONFIDENCE):
     return mean - half, mean + half
 
 
+def proportion_interval(mean, std, n, confidence: float = CONFIDENCE):
+    """Logit t confidence interval ``(low, high)`` of the mean of per-trial proportions
+    (accuracies) in [0, 1] from their ``mean``, ``std`` and count ``n`` (see the module text).
+
+    Arguments broadcast (numbers, arrays or DataArrays); the bounds always lie in [0, 1] and
+    contain ``mean``; ``[mean, mean]`` where ``std == 0`` (also at 0 and 1); NaN where
+    ``n < 2`` or ``mean`` is NaN. Raises ValueError for a mean outside [0, 1].
+    """
+    m = np.asarray(mean, dtype=float)
+    if np.any((m < 0) | (m > 1)):
+        raise ValueError(f"mean = {mean!r}: a proportion must lie in [0, 1]")
+    low, high = t_interval(m, np.asarray(std, dtype=float), np.asarray(n, dtype=float),
+                           confidence)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        half = (np.asarray(high) - m) / (m * (1 - m))  # t s / sqrt(n) on the logit scale
+        z = np.log(m) - np.log1p(-m)
+        low = np.where(half == 0, m, 1 / (1 + np.exp(-(z - half))))
+        high = np.where(half == 0, m, 1 / (1 + np.exp(-(z + half))))
+    # at m = 0 or 1 every trial is there (s = 0, half = 0/0 = NaN): the point interval
+    edge = ((m == 0) | (m == 1)) & (np.asarray(n, dtype=float) >= 2)
+    low, high = np.where(edge, m, low), np.where(edge, m, high)
+    low, high = np.clip(low, 0.0, m), np.clip(high, m, 1.0)
+    if isinstance(mean, xr.DataArray):
+        return mean.copy(data=low), mean.copy(data=high)
+    if np.ndim(low) == 0:
+        return float(low), float(high)
+    return low, high
+
+
 def summarize(values: xr.DataArray, dim: str = "trial", *, confidence: float = CONFIDENCE,
-              quantiles=QUANTILES) -> xr.Dataset:
+              quantiles=QUANTILES, proportion: bool = False) -> xr.Dataset:
     """Statistics of ``values`` over ``dim``: a Dataset of ``count``, ``mean``, ``std``,
-    ``ci_low``, ``ci_high`` (the ``confidence`` interval of the mean) and ``quantiles``
-    (along a new ``quantile`` dimension); NaN entries are skipped."""
+    ``ci_low``, ``ci_high`` (the ``confidence`` interval of the mean: Student t, or the logit
+    t interval of :func:`proportion_interval` for ``proportion`` values in [0, 1]) and
+    ``quantiles`` (along a new ``quantile`` dimension); NaN entries are skipped."""
     if dim not in values.dims:
         raise ValueError(f"dim = {dim!r}: not a dimension of {values.name!r} {values.dims}")
     q = np.asarray(quantiles, dtype=float)
@@ -55,6 +104,9 @@ def summarize(values: xr.DataArray, dim: str = "trial", *, confidence: float = C
         mean = values.mean(dim, skipna=True)
         std = values.std(dim, skipna=True, ddof=1).where(count >= 2)
         quantile = values.quantile(q, dim, skipna=True)
-    low, high = t_interval(mean, std, count, confidence)
+    if proportion:
+        low, high = proportion_interval(mean, std, count, confidence)
+    else:
+        low, high = t_interval(mean, std, count, confidence)
     return xr.Dataset({"count": count, "mean": mean, "std": std, "ci_low": low, "ci_high": high,
                        "quantiles": quantile})

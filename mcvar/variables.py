@@ -27,6 +27,8 @@ class Variable:
     long_name: str
     summarize: bool = False  #: add mean, std, CI and quantiles over ``trial``
     deterministic: bool = True  #: a pure function of scenario and seed (wall times are not)
+    #: a proportion in [0, 1] (accuracy): its interval is the logit t interval (mcvar.stats)
+    proportion: bool = False
 
 
 _KERNEL = "tile kernel: vmm forward read, mvm transposed read, opu outer-product update"
@@ -76,9 +78,10 @@ VARIABLES: dict[str, Variable] = {
     "train_loss": Variable(("trial", "epoch"), "1", "mean cross-entropy over the epoch's "
                                                     "training examples", summarize=True),
     "train_accuracy": Variable(("trial", "epoch"), "1", "accuracy on the training examples as "
-                                                        "they were trained", summarize=True),
+                                                        "they were trained", summarize=True,
+                               proportion=True),
     "test_accuracy": Variable(("trial", "epoch"), "1", "test-set accuracy after the epoch",
-                              summarize=True),
+                              summarize=True, proportion=True),
     "training_pulses": Variable(("trial", "epoch", "polarity"), "1",
                                 "device pulses applied during the epoch", summarize=True),
     "epoch_wall_time": Variable(("trial", "epoch"), "s", "wall time of the epoch",
@@ -92,13 +95,18 @@ VARIABLES.update({name: Variable(cost.dims, cost.units, cost.long_name)
 SUMMARIES = {
     "mean": ("_mean", "mean", "mean over trials of"),
     "std": ("_std", "standard_deviation", "standard deviation over trials of"),
-    "ci_low": ("_ci_low", "mean (lower bound of the {c:g}% Student-t confidence interval "
+    "ci_low": ("_ci_low", "mean (lower bound of the {c:g}% {method} confidence interval "
                           "of the mean)", "lower {c:g}% confidence bound of the mean of"),
-    "ci_high": ("_ci_high", "mean (upper bound of the {c:g}% Student-t confidence interval "
+    "ci_high": ("_ci_high", "mean (upper bound of the {c:g}% {method} confidence interval "
                             "of the mean)", "upper {c:g}% confidence bound of the mean of"),
     "quantiles": ("_quantile", "quantile (linear interpolation; level in the quantile "
                                "coordinate)", "quantiles over trials of"),
 }
+
+
+def interval_method(name: str) -> str:
+    """Name of the confidence interval that per-trial variable ``name`` gets (mcvar.stats)."""
+    return "logit Student-t" if VARIABLES[name].proportion else "Student-t"
 
 
 def summary_names(name: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ TaOx with periodic carry (the reference study's comparison at digits scale).
 Runs ``scenarios/digits_accuracy.toml`` through the normal scenario path (dask local cluster,
 one single-threaded worker per core; ``--scheduler synchronous`` runs in this process), with
 the trial and epoch counts given here. Prints, per configuration, the final test accuracy's
-mean, Student-t 95% confidence interval of the mean, min and max over trials, and the median
+mean, 95% confidence interval of the mean (logit t, mcvar.stats), min and max over trials, and the median
 wall time of an epoch (measured inside the workers, all configurations in the same run, so the
 float64 twin's time is the baseline). ``--json`` writes those rows with keys config, trials,
 epochs, mean, ci_low, ci_high, min, max, s_per_epoch.
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mcvar.execute import run_scenario
-from mcvar.stats import t_interval
+from mcvar.stats import proportion_interval
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "digits_accuracy.toml"
 CONFIGS = {"float64": "numeric", "ideal device": "ideal", "ENODe": "enode", "TaOx": "taox",
@@ -36,7 +36,7 @@ def rows(ds) -> list[dict]:
         final = point.test_accuracy.isel(epoch=-1).values
         n = int(np.isfinite(final).sum())
         mean, std = float(np.nanmean(final)), float(np.nanstd(final, ddof=1)) if n > 1 else np.nan
-        low, high = t_interval(mean, std, n)
+        low, high = proportion_interval(mean, std, n)
         out.append(dict(config=config, trials=n, epochs=int(point.sizes["epoch"]), mean=mean,
                         ci_low=float(low), ci_high=float(high), min=float(np.nanmin(final)),
                         max=float(np.nanmax(final)),

@@ -6,7 +6,7 @@
 
 Runs scenarios/study_*.toml through the normal scenario path (one local dask cluster, one
 single-threaded worker per core, unless --scheduler says otherwise) into DIR/results/*.nc and
-writes DIR/report.md with figures in DIR/figures/. The default sizes take about 30 minutes on
+writes DIR/report.md with figures in DIR/figures/. The default sizes take about 25 minutes on
 2 cores; --quick runs every training scenario at a tiny size (a minute or two). Rerunning the
 same command resumes; a changed setting needs --fresh or another DIR.
 """

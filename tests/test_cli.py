@@ -144,13 +144,13 @@ def test_run_show_plot_and_resume(scenario, tmp_path):
     result = invoke("run", scenario, "-o", out, "--scheduler", "synchronous", "--trials", "2")
     assert result.exit_code == 0, result.output
     assert out.exists() and (tmp_path / "res.run" / "scenario.toml").exists()
-    assert "test accuracy (epoch 2)" in " ".join(result.output.split())
+    assert "test accuracy after epoch 2" in " ".join(result.output.split())
 
     ds = xr.load_dataset(out)
     header, rows = summary_rows(ds)
     assert header[:2] == ["periphery_adc_bits", "trials"] and len(rows) == 2
     assert [r[0] for r in rows] == ["4", "8"] and {r[1] for r in rows} == {"2"}
-    assert "energy/example (analog_reram)" in header and rows[0][-2].endswith("J")
+    assert "energy/example" in header and rows[0][-2].endswith("J")
 
     shown = invoke("show", out)
     assert shown.exit_code == 0 and "clitest" in shown.output
@@ -161,6 +161,7 @@ def test_run_show_plot_and_resume(scenario, tmp_path):
     figure = tmp_path / "fig.png"
     plotted = invoke("plot", out, "-o", figure)
     assert plotted.exit_code == 0 and figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "final, curves, energy, nrmse, histogram" in plotted.output
 
     again = invoke("run", scenario, "-o", out, "--scheduler", "synchronous", "--trials", "2")
     assert again.exit_code == 0 and "resuming" in again.output

@@ -272,6 +272,6 @@ def test_opening_a_result_file_imports_no_engine(small, tmp_path):
     (1.234e-9, "J", "1.23 nJ"), (-2.5e-12, "s", "-2.5 ps"), (999.4, "W", "999 W"),
     (1000.0, "W", "1 kW"), (3e7, "Hz", "30 MHz"), (2e-18, "J", "0.002 fJ"),
     (0.0, "J", "0 J"), (float("inf"), "J", "inf J"), (float("nan"), "s", "nan s"),
-    (np.float32(4e-6), "m", "4 um")])
+    (np.float32(4e-6), "m", "4 µm")])
 def test_si_formats_with_prefixes(value, unit, text):
     assert si(value, unit) == text

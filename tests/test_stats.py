@@ -71,3 +71,48 @@ def test_summarize_rejects_bad_arguments(kwargs, message):
     da = xr.DataArray(np.ones((2, 3)), dims=("point", "trial"), name="x")
     with pytest.raises(ValueError, match=message):
         summarize(da, **kwargs)
+
+
+# ----------------------------------------------------------------------------- proportions
+
+@pytest.mark.parametrize("trials", [
+    [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.5, 0.5], [0.3],  # all equal, at the bounds, one trial
+    [0.0, 1.0], [0.0, 0.0, 0.05], [1.0, 1.0, 0.98], [0.1, 0.9],  # wide, near the bounds
+    [0.0213, 0.2963 - 0.0213],  # the issue's --tiny case: the t interval leaves [0, 1] here
+])
+def test_accuracy_interval_stays_in_unit_interval_and_contains_mean(trials):
+    values = xr.DataArray(np.array(trials)[None], dims=("point", "trial"))
+    s = summarize(values, proportion=True)
+    mean, low, high = (float(s[k][0]) for k in ("mean", "ci_low", "ci_high"))
+    if len(trials) < 2:
+        assert np.isnan(low) and np.isnan(high)
+        return
+    assert 0.0 <= low <= mean <= high <= 1.0
+    if len(set(trials)) == 1:  # no spread over trials: the point interval
+        assert low == high == mean
+    else:
+        assert low < mean < high or mean in (0.0, 1.0)
+
+
+def test_accuracy_interval_is_the_t_interval_away_from_the_bounds():
+    from mcvar.stats import proportion_interval, t_interval
+
+    low, high = proportion_interval(0.6, 0.004, 8)
+    t_low, t_high = t_interval(0.6, 0.004, 8)
+    assert low == pytest.approx(t_low, abs=1e-5) and high == pytest.approx(t_high, abs=1e-5)
+    # near a bound it is asymmetric: shorter towards the bound
+    low, high = proportion_interval(0.97, 0.02, 4)
+    assert 0.97 - low > high - 0.97 and high < 1
+
+
+def test_plain_t_interval_leaves_unit_interval_but_accuracy_does_not():
+    values = xr.DataArray([[0.02, 0.4]], dims=("point", "trial"))
+    assert float(summarize(values).ci_low[0]) < 0
+    assert float(summarize(values, proportion=True).ci_low[0]) > 0
+
+
+def test_proportion_interval_rejects_means_outside_unit_interval():
+    from mcvar.stats import proportion_interval
+
+    with pytest.raises(ValueError, match="proportion"):
+        proportion_interval(1.2, 0.1, 3)

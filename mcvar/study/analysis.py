@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ..stats import CONFIDENCE, t_interval
+from ..stats import CONFIDENCE, proportion_interval, t_interval
 
 DROP = 0.01  #: accuracy loss that defines a tolerance threshold: 1 point [1]
 
@@ -44,7 +44,7 @@ class AccuracySummary:
     label: str
     trials: int
     mean: float
-    ci_low: float  #: bounds of the 95% Student-t interval of the mean, clipped to [0, 1]
+    ci_low: float  #: bounds of the 95% logit t interval of the mean (mcvar.stats), in [0, 1]
     ci_high: float
     std: float  #: spread of the trials (sample standard deviation)
     min: float
@@ -62,7 +62,7 @@ def accuracy_summary(ds: xr.Dataset, dim: str) -> list[AccuracySummary]:
         n = final.size
         mean = float(final.mean()) if n else math.nan
         std = float(final.std(ddof=1)) if n > 1 else math.nan
-        low, high = bounded(*t_interval(mean, std, n))
+        low, high = proportion_interval(mean, std, n)
         out.append(AccuracySummary(str(label), n, mean, float(low), float(high), std,
                                    float(final.min()) if n else math.nan,
                                    float(final.max()) if n else math.nan,

@@ -1,7 +1,7 @@
 """Figures of the study report (matplotlib, Agg backend): every function draws one PNG.
 
 Conventions: accuracy figures show every trial as a grey dot, the mean and its 95%
-Student-t confidence interval (bands over epochs or swept values, error bars for labels);
+confidence interval (logit t for accuracies, mcvar.stats) (bands over epochs or swept values, error bars for labels);
 the study's numbers are black open markers or dotted lines.
 """
 
@@ -240,12 +240,12 @@ def requirements(panels: list[dict], path) -> None:
 
 
 def _mean_band(ax, x, acc, color, label) -> None:
-    from ..stats import t_interval
+    from ..stats import proportion_interval
 
     n = np.isfinite(acc).sum(axis=1)
     mean = np.nanmean(acc, axis=1)
     std = np.nanstd(acc, axis=1, ddof=1) if acc.shape[1] > 1 else np.full(len(x), np.nan)
-    low, high = bounded(*t_interval(mean, std, n))
+    low, high = proportion_interval(mean, std, n)
     ax.fill_between(x, low, high, color=color, alpha=0.25)
     ax.plot(x, mean, "o-", color=color, label=label)
 

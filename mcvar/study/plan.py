@@ -2,7 +2,7 @@
 
 Each part of the study is a scenario file ``scenarios/study_*.toml`` run through the normal
 path (:func:`mcvar.execute.run_scenario`: pieces, resume, any dask scheduler). The files hold
-the default sizes (about 30 minutes for the whole study on 2 cores); ``quick`` shrinks every
+the default sizes (about 25 minutes for the whole study on 2 cores); ``quick`` shrinks every
 training scenario to :data:`QUICK` (a minute or two, for checking the pipeline end to end);
 ``trials``, ``epochs`` and ``train_examples`` scale every training scenario up or down.
 """
