@@ -113,3 +113,52 @@ def test_tiny_run_writes_one_row_per_config(tmp_path):
         assert math.isfinite(r["s_per_epoch"]) and r["s_per_epoch"] > 0
         assert r["examples_per_s"] == pytest.approx(40 / r["s_per_epoch"])
     assert "examples_per_s" not in run.stdout and "ex/s" in run.stdout
+
+
+def test_study_adds_the_mnist_part_only_when_asked():
+    from mcvar.study.plan import MNIST_SIZES, QUICK, study_scenarios
+
+    assert "mnist" not in study_scenarios()
+    default = study_scenarios(mnist=True)["mnist"]
+    t = default.configurations[0].training
+    assert (default.trials, t.epochs, t.train_examples) == (
+        MNIST_SIZES["trials"], MNIST_SIZES["training.epochs"],
+        MNIST_SIZES["training.train_examples"])
+    quick = study_scenarios(mnist=True, quick=True, epochs=3)["mnist"]
+    t = quick.configurations[0].training
+    assert (quick.trials, t.epochs, t.train_examples, t.test_examples) == (
+        QUICK["trials"], 3, QUICK["training.train_examples"], QUICK["training.test_examples"])
+
+
+def test_cli_study_passes_mnist(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import mcvar.study
+    from mcvar.cli import main
+
+    calls = []
+    monkeypatch.setattr(mcvar.study, "reproduce_study", lambda out, **kw: calls.append(kw))
+    for args, want in ((["--mnist"], True), ([], False)):
+        result = CliRunner().invoke(main, ["study", "--out", str(tmp_path), *args])
+        assert result.exit_code == 0, result.output
+        assert calls.pop()["mnist"] is want
+
+
+def test_mnist_section_reports_every_configuration_with_its_sizes():
+    require_mnist()
+    from mcvar.execute import run_scenario
+    from mcvar.study.report import MNIST_HEADING, mnist_section
+
+    sc = load(SCENARIO, script.select_overrides(["numeric", "taox"]), tiny=True)
+    ds = run_scenario(sc, scheduler="synchronous")
+    text = mnist_section(sc, ds)
+    assert text.startswith(MNIST_HEADING)
+    flat = " ".join(text.split())
+    assert "2 trials, 1 epoch(s) of 40 training examples, 40 test examples" in flat
+    assert "not yet comparable" in flat
+    lines = {line.split(" | ")[0].strip("| "): line for line in text.splitlines()
+             if line.startswith("| ")}
+    assert set(lines) == {"configuration", "---", "float64", "TaOx"}
+    assert "~98% (MNIST)" in lines["float64"] and "77-80% (MNIST)" in lines["TaOx"]
+    final = ds.test_accuracy.isel(epoch=-1).sel(device_kind="TaOx").values.mean()
+    assert f"{100 * final:.1f}%" in lines["TaOx"] and "| 0.0025 |" in lines["TaOx"]
