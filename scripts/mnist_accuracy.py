@@ -4,6 +4,7 @@ with calibrated updates).
 
     python scripts/mnist_accuracy.py [--configs numeric taox ...] [--trials 2] [--epochs 1]
         [--train-examples N] [--test-examples N] [--tiny] [--json rows.json]
+        [--output result.nc] [--workers N] [--scheduler ADDRESS|synchronous]
 
 Runs ``scenarios/study_mnist.toml`` (CrossSim's MNIST recipe) through the normal scenario path
 (dask local cluster, one single-threaded worker per core; ``--scheduler synchronous`` runs in
@@ -100,6 +101,11 @@ def main(argv=None) -> None:
     parser.add_argument("--tiny", action="store_true",
                         help="a pipeline check: 2 trials, 1 epoch of 40 examples, 40 test examples")
     parser.add_argument("--scheduler", default=None, help="'synchronous' or a dask address")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of the local cluster (default: one per core)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="also write the result (netCDF) here; finished trials are kept in "
+                             "OUTPUT.run, so the same command resumes an interrupted run")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = parser.parse_args(argv)
     overrides = select_overrides(args.configs)
@@ -113,7 +119,8 @@ def main(argv=None) -> None:
     print(f"{scenario.name}: {', '.join(args.configs)}; {size.trials} trials, {size.epochs} "
           f"epoch(s) of {size.train_examples} training examples, {size.test_examples} test "
           "examples")
-    ds = run_scenario(scenario, scheduler=args.scheduler, progress=True)
+    ds = run_scenario(scenario, args.output, scheduler=args.scheduler, workers=args.workers,
+                      progress=True)
     table = rows(ds, size.train_examples, size.test_examples)
     print(f"{'config':22s} {'trials':>6s} {'mean':>7s} {'95% CI':>17s} {'min':>7s} {'max':>7s}"
           f" {'s/epoch':>8s} {'ex/s':>8s}")
