@@ -266,9 +266,12 @@ def plot(result, output, which):
 @click.option("--workers", type=click.IntRange(min=1),
               help="Worker processes of the local cluster (default: one per core).")
 @click.option("--fresh", is_flag=True, help="Discard the pieces of an earlier run.")
+@click.option("--mnist", is_flag=True, help="Add the study's own MNIST experiment (784-300-10; "
+                                            "default 2 trials of 1 epoch of 10,000 examples; "
+                                            "needs `mcvar data fetch mnist`).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @_input_errors
-def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh, quiet):
+def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh, mnist, quiet):
     """Reproduce the reference study (Marinella et al. 2018) and write a report.
 
     Runs scenarios/study_*.toml (cost of three designs; digits and file-types accuracy of
@@ -283,7 +286,8 @@ def study(out, quick, trials, epochs, train_examples, scheduler, workers, fresh,
     try:
         reproduce_study(out, quick=quick, trials=trials, epochs=epochs,
                         train_examples=train_examples, scheduler=scheduler, workers=workers,
-                        fresh=fresh, progress=not quiet, log=lambda s: click.echo(s, err=True))
+                        fresh=fresh, progress=not quiet, log=lambda s: click.echo(s, err=True),
+                        mnist=mnist)
     except RunError as err:
         raise click.ClickException(str(err)) from None
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .datasets import load_dataset, standardize
+from .datasets import load_dataset, standardize, standardize_global
 from .devices import Device
 from .kernels import mlp, rng
 from .network import CrossbarNetwork
@@ -25,6 +25,9 @@ from .streams import Stream
 from .tile import Pulsing, TileSpec
 
 BACKENDS = ("crossbar", "numeric")
+#: input scalings (CrossSim's names in docs/training.md): each feature on its own ("colgauss")
+#: or all features together ("gauss"), both to standard deviation 0.5
+INPUT_SCALINGS = ("per_feature", "global")
 DATASETS = ("digits", "iris", "file_types", "mnist", "mnist_5k")
 
 
@@ -44,6 +47,10 @@ class Training(Parameters):
     train_examples: int = param(0, units="1", low=0, kind=int,
                                 doc="training examples per epoch (0, or more than the set "
                                     "holds: the whole training set)")
+    input_scaling: str = param("per_feature", units="1", choices=INPUT_SCALINGS,
+                               doc="'per_feature': each input feature to zero mean and std 0.5 "
+                                   "(datasets.standardize); 'global': all features together "
+                                   "(datasets.standardize_global, CrossSim's MNIST scaling)")
     test_examples: int = param(0, units="1", low=0, kind=int,
                                doc="test examples evaluated (0, or more than the set holds: "
                                    "the whole test set)")
@@ -124,7 +131,8 @@ def learning_rate(training: Training, epoch: int) -> float:
 
 def _prepared_data(training: Training):
     data = load_dataset(training.dataset)
-    x_train, x_test = standardize(data.x_train, data.x_test)
+    scale = standardize_global if training.input_scaling == "global" else standardize
+    x_train, x_test = scale(data.x_train, data.x_test)
     y_train, y_test = data.y_train, data.y_test
     if training.test_examples:
         x_test, y_test = x_test[:training.test_examples], y_test[:training.test_examples]

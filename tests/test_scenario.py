@@ -50,6 +50,7 @@ SHIPPED = {
     "quickstart": {"device_kind": 3}, "read_noise": {"device_read_noise": 6},
     "study_cost": {"size": 7, "periphery_adc_bits": 5}, "study_d2d": {"d2d": 6},
     "study_digits": {"device_kind": 6}, "study_file_types": {"device_kind": 6},
+    "study_mnist": {"device_kind": 6},
     "study_nonlinearity": {"device_model": 2, "device_nonlinearity": 6},
     "study_read_noise": {"device_read_noise": 6}, "study_write_noise": {"device_write_noise": 6},
     "write_noise": {"device_write_noise": 6},

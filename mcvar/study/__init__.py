@@ -20,7 +20,8 @@ import xarray as xr
 def reproduce_study(out, *, quick: bool = False, trials: int | None = None,
                     epochs: int | None = None, train_examples: int | None = None,
                     scheduler=None, workers: int | None = None, fresh: bool = False,
-                    progress: bool = True, log=print, scenario_dir=None) -> Path:
+                    progress: bool = True, log=print, scenario_dir=None,
+                    mnist: bool = False) -> Path:
     """Run the study into directory ``out`` and write its report; returns ``out/report.md``.
 
     ``quick``: every training scenario at tiny sizes (a minute or two); ``trials``,
@@ -28,6 +29,8 @@ def reproduce_study(out, *, quick: bool = False, trials: int | None = None,
     ``scheduler``/``workers``: as in :func:`mcvar.run_scenario` (default: one local cluster
     of one single-threaded worker per core for all scenarios). ``fresh`` discards earlier
     pieces; otherwise a rerun resumes. ``log`` receives the plan and progress lines.
+    ``mnist``: also run the study's own MNIST experiment (``scenarios/study_mnist.toml``,
+    needs ``mcvar data fetch mnist``) and add its section to the report.
     """
     from ..execute import SYNCHRONOUS, available_cores
     from ..results import version
@@ -36,7 +39,8 @@ def reproduce_study(out, *, quick: bool = False, trials: int | None = None,
 
     out = Path(out)
     scenarios = study_scenarios(quick=quick, trials=trials, epochs=epochs,
-                                train_examples=train_examples, scenario_dir=scenario_dir)
+                                train_examples=train_examples, scenario_dir=scenario_dir,
+                                mnist=mnist)
     if scheduler is None:
         n_workers = workers or available_cores()
         where = f"{_workers(n_workers)} (local, single-threaded)"

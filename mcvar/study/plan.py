@@ -39,6 +39,14 @@ PARTS = (Part("cost", "study_cost.toml", False),
          Part("nonlinearity", "study_nonlinearity.toml", True),
          Part("d2d", "study_d2d.toml", True))
 
+#: the study's own MNIST experiment (784-300-10, full data): only with ``mnist=True``
+MNIST = Part("mnist", "study_mnist.toml", True)
+
+#: sizes of the MNIST part in the default mode (its file holds the study's 20 epochs of all
+#: 60,000 examples, days of single-core work: README, "Full MNIST"); ``trials``, ``epochs``
+#: and ``train_examples`` override these as for every training scenario
+MNIST_SIZES = {"trials": 2, "training.epochs": 1, "training.train_examples": 10000}
+
 #: sizes of every training scenario in quick mode (the ``*_examples`` per epoch)
 QUICK = {"trials": 2, "training.epochs": 2, "training.train_examples": 60,
          "training.test_examples": 150}
@@ -55,11 +63,13 @@ TASK_OVERHEAD = 0.5  #: seconds per task: building the network, writing the piec
 
 def study_scenarios(*, quick: bool = False, trials: int | None = None,
                     epochs: int | None = None, train_examples: int | None = None,
-                    scenario_dir=None) -> dict[str, Scenario]:
+                    scenario_dir=None, mnist: bool = False) -> dict[str, Scenario]:
     """``{part key: Scenario}`` of the study at the requested sizes (validated).
 
     ``quick``: every training scenario at :data:`QUICK` sizes; ``trials``, ``epochs``,
     ``train_examples`` (0: the whole training set) then override every training scenario.
+    ``mnist``: add the MNIST part (key ``"mnist"``, at :data:`MNIST_SIZES` unless quick;
+    needs ``mcvar data fetch mnist`` once).
     """
     for name, value, low in (("trials", trials, 1), ("epochs", epochs, 1),
                              ("train_examples", train_examples, 0)):
@@ -67,12 +77,14 @@ def study_scenarios(*, quick: bool = False, trials: int | None = None,
             raise ValueError(f"{name} = {value!r}: allowed an integer >= {low}")
     folder = Path(scenario_dir) if scenario_dir is not None else SCENARIO_DIR
     out = {}
-    for part in PARTS:
+    for part in PARTS + ((MNIST,) if mnist else ()):
         path = folder / part.file
         if not path.exists():
             raise FileNotFoundError(f"{path}: the study's scenario files live in a checkout's "
                                     "scenarios/ folder (pass scenario_dir)")
         sizes = dict(QUICK) if quick and part.trains else {}
+        if part is MNIST and not quick:
+            sizes = dict(MNIST_SIZES)
         if part.trains:
             sizes.update({k: v for k, v in (("trials", trials), ("training.epochs", epochs),
                                             ("training.train_examples", train_examples))

@@ -22,7 +22,7 @@ from .plan import PARTS, Sizes
 DESIGN_SIZE, DESIGN_BITS = "1024", 8  #: the study's design point in the cost sweep
 KIND = "device_kind"  #: sweep dimension of the accuracy scenarios
 DATASETS = {"digits": "digits 64-36-10", "file_types": "file types 256-150-9"}
-SHORT = {"digits": "digits", "file_types": "file types"}
+SHORT = {"digits": "digits", "file_types": "file types", "mnist": "MNIST"}
 FIGURES = {"cost_kernels": "figures/cost_kernels.png",
            "cost_components": "figures/cost_components.png",
            "cost_scaling": "figures/cost_scaling.png",
@@ -33,6 +33,7 @@ FIGURES = {"cost_kernels": "figures/cost_kernels.png",
 HEADINGS = ("## Headline: the study and this run", "## 1. Cost: energy, latency and area",
             "## 2. Accuracy on digits and file types", "## 3. Device requirements",
             "## 4. Energy per training example against accuracy", "## Settings and files")
+MNIST_HEADING = "## 5. MNIST 784-300-10: the study's own experiment"  #: with ``--mnist`` only
 DESIGN_NAMES = figures.DESIGN_NAMES
 
 
@@ -76,18 +77,22 @@ class Meta:
 
 def write_report(out, scenarios: dict, results: dict, meta: Meta) -> Path:
     """Write ``out/report.md`` and ``out/figures/*.png`` from ``results`` (part key ->
-    Dataset) of ``scenarios`` (part key -> Scenario); returns the report's path."""
+    Dataset) of ``scenarios`` (part key -> Scenario); returns the report's path. A part
+    ``"mnist"`` (``study_scenarios(mnist=True)``) adds its section and headline numbers."""
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     cost = _cost_numbers(results["cost"])
-    accuracy = {k: accuracy_summary(results[k], KIND) for k in DATASETS}
+    accuracy = {k: accuracy_summary(results[k], KIND) for k in (*DATASETS, "mnist")
+                if k in results}
     requirements = _requirements(scenarios, results)
     pareto = {k: _pareto_points(scenarios[k], results[k], accuracy[k]) for k in DATASETS}
     _figures(out, scenarios, results, cost, requirements, pareto)
     parts = [_title(meta), _headline(scenarios, cost, accuracy, requirements),
              _cost_section(cost, results["cost"]), _accuracy_section(scenarios, accuracy),
-             _requirements_section(scenarios, requirements), _pareto_section(pareto),
-             _settings_section(scenarios, meta)]
+             _requirements_section(scenarios, requirements), _pareto_section(pareto)]
+    if "mnist" in results:
+        parts.append(mnist_section(scenarios["mnist"], results["mnist"]))
+    parts.append(_settings_section(scenarios, meta))
     path = out / "report.md"
     path.write_text("\n\n".join(p.strip("\n") for p in parts) + "\n")
     return path
@@ -254,7 +259,7 @@ def _headline(scenarios, cost, accuracy, requirements) -> str:
                          ("TaOx", reference.ACCURACY["TaOx"]),
                          ("TaOx + carry", reference.ACCURACY["TaOx + carry"]),
                          ("TaOx + carry, calibrated", "—")):
-        ours = "; ".join(f"{SHORT[k]} {_acc(_find(accuracy[k], label))}" for k in DATASETS)
+        ours = "; ".join(f"{SHORT[k]} {_acc(_find(accuracy[k], label))}" for k in accuracy)
         name = {"float64": "numeric (float64) accuracy"}.get(label, f"{label} accuracy")
         out.append([name, study, ours])
     tol = {item["req"].key: item["lines"] for item in requirements}
@@ -384,6 +389,36 @@ data): compare the ordering and the gaps."""]
     return "\n\n".join(text)
 
 
+def mnist_section(scenario, ds) -> str:
+    """Section 5: final MNIST test accuracy per configuration of ``scenarios/study_mnist.toml``
+    (result ``ds``) next to the study's, with the sizes that produced it."""
+    sz = _sizes(scenario)
+    lr = {label: c.training.lr for label, c in zip(scenario.axes[0].labels,
+                                                    scenario.configurations)}
+    rows = [[s.label, reference.ACCURACY.get(s.label, "—"), _pct(s.mean),
+             _ci(s.ci_low, s.ci_high), _pct(s.std), f"{_pct(s.min)} – {_pct(s.max)}",
+             f"{lr[s.label]:g}", f"{s.seconds_per_epoch:.3g}",
+             f"{sz.train_examples / s.seconds_per_epoch:.3g}"]
+            for s in accuracy_summary(ds, KIND)]
+    full = sz.epochs >= 20 and sz.train_examples >= 60000
+    scale = "the study's size" if full else (
+        "far less training than the study's 20 epochs of 60,000 examples, so the accuracies "
+        "are lower than the study's and not yet comparable to them")
+    return f"""{MNIST_HEADING}
+
+The study's network and data: 784-300-10 (sigmoid hidden layer, softmax output, batch 1) on
+the full MNIST, with CrossSim's recipe (`scenarios/study_mnist.toml`: its initialisation, its
+MNIST input scaling, all pixels together to standard deviation 0.5, and CrossSim v2.0's MNIST
+learning rates per device kind, decayed x0.75 every 5 epochs; one weight bound for both
+layers) and the configurations of section 2. **This run: {sz.trials} trials, {sz.epochs}
+epoch(s) of {sz.train_examples} training examples, {sz.test_examples} test examples**
+({scale}). The wall time of an epoch includes its test-set evaluation; examples/s is the
+training examples per second of that time, one trial on one core.
+
+{_table(["configuration", "study", "mean", "95% CI", "std over trials", "min – max", "lr",
+         "s/epoch/trial", "examples/s"], rows)}"""
+
+
 def _formats(scenarios) -> dict:
     """How each requirement's swept values print (write noise: sigma_wn and % of the range)."""
     factor = _write_noise_factor(scenarios["write_noise"])
@@ -463,8 +498,10 @@ small networks pay for the whole tile (utilisation is low)."""]
 
 
 def _settings_section(scenarios, meta: Meta) -> str:
+    from .plan import MNIST
+
     rows = []
-    for part in PARTS:
+    for part in (p for p in (*PARTS, MNIST) if p.key in scenarios):
         sc = scenarios[part.key]
         sz = _sizes(sc)
         est = meta.estimated.get(part.key, math.nan)
