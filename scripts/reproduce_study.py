@@ -11,7 +11,7 @@ writes DIR/report.md with figures in DIR/figures/. The default sizes take about 
 2 cores; --quick runs every training scenario at a tiny size (a minute or two). Rerunning the
 same command resumes; a changed setting needs --fresh or another DIR. --mnist adds the study's
 own experiment, MNIST 784-300-10 (scenarios/study_mnist.toml; by default 2 trials of 1 epoch of
-10,000 examples and the 10,000 test images: roughly an hour on 2 idle cores; needs
+10,000 examples and the 10,000 test images: about half an hour on 2 idle cores; needs
 `python -m mcvar data fetch mnist` once) as section 5 of the report.
 """
 
