@@ -208,6 +208,22 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> Dataset:
     return _load(name, str(found) if found is not None else None, where)
 
 
+def _scaling_inputs(x_train, x_test, std: float) -> tuple[np.ndarray, np.ndarray]:
+    """``x_train``, ``x_test`` as float64 (n, n_features) arrays with the same features, checked
+    with ``std`` (finite, > 0) for the input scalings."""
+    x_train = np.asarray(x_train, dtype=np.float64)
+    x_test = np.asarray(x_test, dtype=np.float64)
+    if x_train.ndim != 2 or x_train.shape[0] < 1:
+        raise ValueError(f"x_train must be (n_train >= 1, n_features); got shape {x_train.shape}")
+    if x_test.ndim != 2 or x_test.shape[1] != x_train.shape[1]:
+        raise ValueError(
+            f"x_test must be (n_test, {x_train.shape[1]}) like x_train; got shape {x_test.shape}"
+        )
+    if not (np.isfinite(std) and std > 0):
+        raise ValueError(f"std must be finite and > 0; got {std}")
+    return x_train, x_test
+
+
 def standardize(
     x_train: np.ndarray, x_test: np.ndarray, std: float = 0.5
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -219,16 +235,7 @@ def standardize(
     ``x_train`` (n_train, n_features), ``x_test`` (n_test, n_features), ``std`` in the inputs'
     scaled units [1], > 0. Returns new float64 arrays of the input shapes.
     """
-    x_train = np.asarray(x_train, dtype=np.float64)
-    x_test = np.asarray(x_test, dtype=np.float64)
-    if x_train.ndim != 2 or x_train.shape[0] < 1:
-        raise ValueError(f"x_train must be (n_train >= 1, n_features); got shape {x_train.shape}")
-    if x_test.ndim != 2 or x_test.shape[1] != x_train.shape[1]:
-        raise ValueError(
-            f"x_test must be (n_test, {x_train.shape[1]}) like x_train; got shape {x_test.shape}"
-        )
-    if not (np.isfinite(std) and std > 0):
-        raise ValueError(f"std must be finite and > 0; got {std}")
+    x_train, x_test = _scaling_inputs(x_train, x_test, std)
     mean = x_train.mean(axis=0)
     spread = x_train.std(axis=0)
     scale = np.divide(std, spread, out=np.zeros_like(spread), where=spread > 0)
@@ -248,16 +255,7 @@ def standardize_global(
     ``x_train`` (n_train, n_features), ``x_test`` (n_test, n_features), ``std`` in the inputs'
     scaled units [1], > 0. Returns new float64 arrays of the input shapes.
     """
-    x_train = np.asarray(x_train, dtype=np.float64)
-    x_test = np.asarray(x_test, dtype=np.float64)
-    if x_train.ndim != 2 or x_train.shape[0] < 1:
-        raise ValueError(f"x_train must be (n_train >= 1, n_features); got shape {x_train.shape}")
-    if x_test.ndim != 2 or x_test.shape[1] != x_train.shape[1]:
-        raise ValueError(
-            f"x_test must be (n_test, {x_train.shape[1]}) like x_train; got shape {x_test.shape}"
-        )
-    if not (np.isfinite(std) and std > 0):
-        raise ValueError(f"std must be finite and > 0; got {std}")
+    x_train, x_test = _scaling_inputs(x_train, x_test, std)
     mean, spread = x_train.mean(), x_train.std()
     scale = std / spread if spread > 0 else 0.0
     return (x_train - mean) * scale, (x_test - mean) * scale
