@@ -10,11 +10,11 @@ Runs ``scenarios/study_mnist.toml`` (CrossSim's MNIST recipe) through the normal
 (dask local cluster, one single-threaded worker per core; ``--scheduler synchronous`` runs in
 this process) with the configurations, trial, epoch and example counts given here. Needs the
 full MNIST once: ``python -m mcvar data fetch mnist``. Prints, per configuration, the final
-test accuracy's mean, Student-t 95% confidence interval of the mean, min and max over trials,
-the median wall time of an epoch [s] (measured inside the workers; it includes the epoch's
-test-set evaluation) and the training examples per second of that wall time. ``--json``
-writes those rows with keys config, trials, epochs, mean, ci_low, ci_high, min, max,
-s_per_epoch, examples_per_s (and train_examples, test_examples: the sizes behind them).
+test accuracy's mean, 95% confidence interval of the mean (logit t, mcvar.stats), min and
+max over trials, the median wall time of an epoch [s] (measured inside the workers; it
+includes the epoch's test-set evaluation) and the training examples per second of that wall
+time. ``--json`` writes those rows with keys config, trials, epochs, mean, ci_low, ci_high,
+min, max, s_per_epoch, examples_per_s (and train_examples, test_examples: the sizes behind them).
 ``--tiny`` runs every chosen configuration for 1 epoch of 40 examples, 40 test examples and 2
 trials (the scenario's tiny size: a pipeline check, not a measurement).
 """
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a checkout works
 from mcvar.execute import run_scenario  # noqa: E402
 from mcvar.scenario import load  # noqa: E402
 from mcvar.scenario.tomlio import toml_value  # noqa: E402
-from mcvar.stats import t_interval  # noqa: E402
+from mcvar.stats import proportion_interval  # noqa: E402
 from mcvar.study.plan import sizes  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "study_mnist.toml"
@@ -78,7 +78,7 @@ def rows(ds, train_examples: int, test_examples: int) -> list[dict]:
         final = point.test_accuracy.isel(epoch=-1).values
         n = int(np.isfinite(final).sum())
         mean, std = float(np.nanmean(final)), float(np.nanstd(final, ddof=1)) if n > 1 else np.nan
-        low, high = t_interval(mean, std, n)
+        low, high = proportion_interval(mean, std, n)
         seconds = float(np.nanmedian(point.epoch_wall_time.values))
         out.append(dict(config=names[str(label)], trials=n, epochs=int(point.sizes["epoch"]),
                         mean=mean, ci_low=float(low), ci_high=float(high),
