@@ -19,6 +19,7 @@ from .devices import Device
 from .kernels import mlp
 from .kernels.state import TileReads
 from .periphery import Periphery
+from .params import ParameterError
 from .tile import Pulsing, Tile, TileSpec
 from .tiling import layer_grid
 
@@ -64,8 +65,10 @@ class CrossbarNetwork:
         self.sig = training.carry_base ** (np.arange(digits) - (digits - 1.0))
         self.blocks = blocks(sizes, spec, digits)
         self.tiles = []
+        bounds = training.weight_ranges or (spec.weight_bound,) * (len(sizes) - 1)
         for index, b in enumerate(self.blocks):
-            tspec = dataclasses.replace(spec, rows=b.rows, cols=b.cols)
+            tspec = dataclasses.replace(spec, rows=b.rows, cols=b.cols,
+                                        weight_bound=float(bounds[b.layer]))
             tile = Tile(tspec, device, periphery, pulsing, seed=seed, trial=trial, tile=index + 1)
             if b.digit == digits - 1:
                 tile.program(weights[b.layer][b.row0:b.row0 + b.rows, b.col0:b.col0 + b.cols])
@@ -81,9 +84,7 @@ class CrossbarNetwork:
         # advances each tile's counters and rebuilds its matrices in place)
         self.states = List([t.state for t in self.tiles])
         self.reads = List([TileReads(t.reads(False), t.reads(True)) for t in self.tiles])
-        self.program_cfg = List([t.update_config(1.0) for t in self.tiles])
-        self.carry = mlp.Carry(int(training.carry_every), float(training.carry_threshold),
-                               float(spec.weight_bound), training.carry_write == "verify")
+        self.carry = _carry_settings(training, self.tiles)
 
     def _calibrate(self, weights, X):
         """ADC full scales from the initial network's activations and errors on ``X``.
@@ -104,15 +105,16 @@ class CrossbarNetwork:
                 low.set_adc_bound(forward)
                 low.set_adc_bound(backward, transpose=True)
 
-    def train_epoch(self, X, y, order, lr, example0):
-        """One epoch at learning rate ``lr``; returns (loss sum, correct, pulses up, down)."""
+    def train_epoch(self, X, y, order, lr):
+        """One epoch at learning rate ``lr``; returns (loss sum, correct, pulses up, down).
+        The carry counters run on across epochs."""
         from numba.typed import List
 
         lr_low = lr / self.sig[0]  # updates go to the least significant digit
         update_cfg = List([t.update_config(lr_low) for t in self.tiles])
         stats = np.zeros(4)
         mlp.train_epoch(X, y, order, self.layout, self.states, self.reads, update_cfg,
-                        self.program_cfg, self.carry, example0, get_threads(), stats)
+                        self.carry, get_threads(), stats)
         return stats  # (the loop rebuilt the tiles' read matrices after every change)
 
     def evaluate(self, X, y) -> float:
@@ -126,6 +128,33 @@ class CrossbarNetwork:
             out[b.layer][b.row0:b.row0 + b.rows, b.col0:b.col0 + b.cols] += (
                 self.sig[b.digit] * t.weights())
         return out
+
+
+def _carry_settings(training, tiles) -> mlp.Carry:
+    """Periodic-carry settings and counters of a network's ``tiles`` (docs/training.md).
+
+    Carries are written with the tile's own pulsing at learning rate 1 (one aggregated step
+    with ``pulsing.aggregate``): open-loop (``calibrated`` off) for blind resets and open-loop
+    writes, read-before-write calibrated for calibrated resets (lookup devices).
+    """
+    from numba.typed import List
+
+    from .training import carry_periods
+
+    if training.carry_reset == "calibrated" and training.carry_digits > 1 and not all(
+            t.device.model == "lookup" and t.pulsing.aggregate for t in tiles):
+        raise ParameterError("training.carry_reset", "'calibrated' sizes a step from a "
+                             "measured table's mean step: it needs device.model = 'lookup' "
+                             "and pulsing.aggregate = true")
+    open_loop = List([t.update_config(1.0)._replace(calibrated=False) for t in tiles])
+    calibrated = List([t.update_config(1.0)._replace(calibrated=t.device.model == "lookup")
+                       for t in tiles])
+    periods = carry_periods(training)
+    return mlp.Carry(periods, np.zeros(periods.size + 1, np.int64),
+                     float(training.carry_threshold),
+                     np.array([t.spec.weight_bound for t in tiles]),
+                     mlp.CARRY_RESETS.index(training.carry_reset),
+                     mlp.CARRY_WRITES.index(training.carry_write), open_loop, calibrated)
 
 
 def _initial_signals(weights, X):

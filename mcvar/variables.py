@@ -82,6 +82,9 @@ VARIABLES: dict[str, Variable] = {
                                proportion=True),
     "test_accuracy": Variable(("trial", "epoch"), "1", "test-set accuracy after the epoch",
                               summarize=True, proportion=True),
+    "validation_accuracy": Variable(("trial", "epoch"), "1", "accuracy on the validation "
+                                    "examples held out of the training set, after the epoch",
+                                    summarize=True, proportion=True),
     "training_pulses": Variable(("trial", "epoch", "polarity"), "1",
                                 "device pulses applied during the epoch", summarize=True),
     "epoch_wall_time": Variable(("trial", "epoch"), "s", "wall time of the epoch",

@@ -221,11 +221,14 @@ def _training_trial(config: Configuration, trial: int) -> dict:
 
     r = train(config.training, config.tile, config.device, config.periphery, config.pulsing,
               seed=config.seed, trial=trial)
-    return {"train_loss": (("epoch",), np.asarray(r.train_loss, float)),
-            "train_accuracy": (("epoch",), np.asarray(r.train_accuracy, float)),
-            "test_accuracy": (("epoch",), np.asarray(r.test_accuracy, float)),
-            "epoch_wall_time": (("epoch",), np.asarray(r.seconds, float)),
-            "training_pulses": (("epoch", "polarity"), np.asarray(r.pulses, float))}
+    row = {"train_loss": (("epoch",), np.asarray(r.train_loss, float)),
+           "train_accuracy": (("epoch",), np.asarray(r.train_accuracy, float)),
+           "test_accuracy": (("epoch",), np.asarray(r.test_accuracy, float)),
+           "epoch_wall_time": (("epoch",), np.asarray(r.seconds, float)),
+           "training_pulses": (("epoch", "polarity"), np.asarray(r.pulses, float))}
+    if config.training.validation_examples:
+        row["validation_accuracy"] = (("epoch",), np.asarray(r.validation_accuracy, float))
+    return row
 
 
 # ---------------------------------------------------------------------------- cost

@@ -186,7 +186,7 @@ def trainings(out: dict) -> None:
         "taox-carry-verify": (dataclasses.replace(base, carry_digits=2, carry_every=7), small,
                               Device(model="lookup", read_noise=0.01, program_noise=0.01),
                               conv, Pulsing(rule="continuous", aggregate=True)),
-        "taox-carry-pulses": (dataclasses.replace(base, carry_digits=2, carry_every=7, carry_write="pulses"),
+        "taox-carry-pulses": (dataclasses.replace(base, carry_digits=2, carry_every=7, carry_write="open_loop", carry_reset="blind"),
                               small, DEVICES["taox"], conv, Pulsing(rule="stochastic",
                                                                     aggregate=True)),
         "softb-offset": (dataclasses.replace(base, hidden=(20, 12)), TileSpec(rows=30, cols=16,

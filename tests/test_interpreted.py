@@ -175,7 +175,7 @@ def workload() -> dict[str, np.ndarray]:
     for tag, training, device, mapping, n_threads in (
             ("verify", small, Device(model="soft_bounds", dw_min=0.01, read_noise=0.02,
                                      program_noise=0.01, p_stuck_on=0.05), "offset", threads),
-            ("pulses", small.replace(carry_write="pulses"), Device(model="lookup"), "balanced",
+            ("pulses", small.replace(carry_write="open_loop", carry_reset="blind"), Device(model="lookup"), "balanced",
              1),
             ("numeric", small.replace(backend="numeric", carry_digits=1), Device(), "balanced",
              threads)):

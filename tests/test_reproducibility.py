@@ -71,7 +71,7 @@ BIG = dict(rows=130, cols=130)
 #: a small network with carry by pulses, layer 0 (65 rows) on two tiles of up to 40 rows; few
 #: examples: on a busy machine a parallel region can stall for milliseconds
 NETWORK = dict(training=Training(epochs=1, hidden=(12,), train_examples=20, test_examples=50,
-                                 carry_digits=2, carry_every=5, carry_write="pulses"),
+                                 carry_digits=2, carry_every=5, carry_write="open_loop", carry_reset="blind"),
                spec=TileSpec(rows=40, cols=20),
                periphery=Periphery(dac_bits=6, adc_bits=6, out_noise=0.01))
 NETWORK_DEVICES = {
@@ -96,7 +96,7 @@ def thread_run() -> dict[str, np.ndarray]:
     for name, (device, pulsing) in NETWORK_DEVICES.items():
         net = CrossbarNetwork(training, spec, device, NETWORK["periphery"], pulsing, sizes,
                               initial_weights(sizes, 3, 0, spec.weight_bound), seed=3, trial=0)
-        out[f"train_{name}_stats"] = net.train_epoch(x_train, data.y_train, order, 0.05, 0)
+        out[f"train_{name}_stats"] = net.train_epoch(x_train, data.y_train, order, 0.05)
         out[f"train_{name}_accuracy"] = np.array([net.evaluate(x_test[:50], data.y_test[:50])])
         for l, W in enumerate(net.weights()):
             out[f"train_{name}_weights_{l}"] = W

@@ -44,13 +44,14 @@ periphery.adc_bits = [0, 6]
 #: every shipped scenario: its sweep dimensions and their sizes
 SHIPPED = {
     "adc_bits": {"periphery_adc_bits": 6}, "array_size": {"size": 5},
+    "carry_fidelity": {"config": 6},
     "carry_settings": {"variant": 7}, "cost_reproduction": {}, "d2d_variation": {"d2d": 5},
-    "digits_accuracy": {"device_kind": 5},
+    "digits_accuracy": {"device_kind": 7}, "lr_selection_digits": {"training_lr": 5, "config": 3},
     "nonlinearity": {"device_model": 2, "device_nonlinearity": 4},
     "quickstart": {"device_kind": 3}, "read_noise": {"device_read_noise": 6},
     "study_cost": {"size": 7, "periphery_adc_bits": 5}, "study_d2d": {"d2d": 6},
-    "study_digits": {"device_kind": 6}, "study_file_types": {"device_kind": 6},
-    "study_mnist": {"device_kind": 6},
+    "study_digits": {"device_kind": 8}, "study_file_types": {"device_kind": 8},
+    "study_mnist": {"device_kind": 7},
     "study_nonlinearity": {"device_model": 2, "device_nonlinearity": 6},
     "study_read_noise": {"device_read_noise": 6}, "study_write_noise": {"device_write_noise": 6},
     "write_noise": {"device_write_noise": 6},

@@ -160,7 +160,7 @@ def test_train_numeric_follows_the_recipe():
     (SMALL.replace(carry_digits=3, carry_base=2.0, carry_threshold=0.1, carry_every=1),
      TileSpec(rows=40, cols=20, weight_bound=8.0)),
     (SMALL.replace(carry_digits=3, carry_base=2.0, carry_threshold=0.1, carry_every=3,
-                   carry_write="pulses"), TileSpec(rows=40, cols=20, weight_bound=8.0,
+                   carry_write="open_loop", carry_reset="blind"), TileSpec(rows=40, cols=20, weight_bound=8.0,
                                                    mapping="offset")),
     (SMALL.replace(hidden=()), TileSpec(rows=40, cols=20, weight_bound=8.0)),  # 64-10
 ], ids=["one-tile", "2x2-tiles", "offset-deep", "carry-verify", "carry-pulses", "no-hidden"])
@@ -174,9 +174,9 @@ def test_ideal_crossbar_weights_equal_float64_sgd(training, spec):
     w0 = initial_weights(sizes, SEED, 0, spec.weight_bound)
     net = CrossbarNetwork(training, spec, IDEAL, Periphery(), EXACT_PULSES, sizes, w0,
                           seed=SEED, trial=0)
-    stats = net.train_epoch(x_tr, y_tr, order[0], training.lr, 0)
+    stats = net.train_epoch(x_tr, y_tr, order[0], 0.05)
     ref = [w.copy() for w in w0]
-    loss, correct = numpy_sgd_epoch(ref, x_tr, y_tr, order[0], training.lr)
+    loss, correct = numpy_sgd_epoch(ref, x_tr, y_tr, order[0], 0.05)
     for got, want in zip(net.weights(), ref):
         assert relative_error(got, want) < 1e-9
     assert stats[0] == pytest.approx(loss, rel=1e-9) and stats[1] == correct
@@ -206,7 +206,7 @@ def test_carry_digits_share_the_calibrated_adc_range_and_read_their_weights():
         for transpose in (False, True):
             assert net.tiles[i].out_bound[transpose] == top.out_bound[transpose] > 1e-6
     order = example_orders(len(y_tr), training.train_examples, 1, SEED, 0)
-    net.train_epoch(x_tr, y_tr, order[0], training.lr, 0)
+    net.train_epoch(x_tr, y_tr, order[0], 0.05)
     inputs = np.concatenate([x_te, np.ones((len(x_te), 1))], axis=1)
     for t, b in zip(net.tiles, net.blocks):
         if b.layer == 0 and b.digit == 0:  # the least significant digits hold weight ...
@@ -311,7 +311,7 @@ def test_iris_trains_above_chance():
 
 # ---------------------------------------------------------------- reproducibility
 NOISY = dict(training=Training(epochs=2, train_examples=200, test_examples=100, carry_digits=2,
-                               carry_every=5, carry_write="pulses"),
+                               carry_every=5, carry_write="open_loop", carry_reset="blind"),
              spec=TileSpec(rows=40, cols=20),
              device=Device(model="lookup", read_noise=0.02, program_noise=0.01),
              periphery=Periphery(dac_bits=6, adc_bits=6, out_noise=0.01),
@@ -486,7 +486,7 @@ def test_tiles_stay_consistent_after_network_training():
     noisy = Device(model="linear", dw_min=0.001, read_noise=0.05)
     net = CrossbarNetwork(training, spec, noisy, Periphery(), EXACT_PULSES, sizes, w0,
                           seed=SEED, trial=0)
-    net.train_epoch(x_tr, y_tr, order, training.lr, 0)
+    net.train_epoch(x_tr, y_tr, order, 0.05)
     n = len(order)
     for t, b in zip(net.tiles, net.blocks):
         assert t.ops[Stream.READ_FORWARD] == n

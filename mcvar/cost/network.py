@@ -57,7 +57,7 @@ def _partial_sums(t: Technology, tiles_summed: int, outputs: int) -> tuple[float
 def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = "analog_reram",
                   tile_rows: int | None = None, tile_cols: int | None = None,
                   examples_per_epoch: int | None = None, carry_digits: int = 1,
-                  carry_every: int = 1) -> xr.Dataset:
+                  carry_every=1) -> xr.Dataset:
     """Training and inference cost of an MLP ``layer_sizes = (n_0, n_1, ..., n_L)`` on tiles.
 
     Returns a Dataset over ``layer`` (``tiles``, ``tile_utilisation``, ``layer_energy`` and
@@ -68,7 +68,8 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
     ``carry_readout_time_per_example`` [s] (zero without carry) and, when
     ``examples_per_epoch`` is given, ``training_energy_per_epoch`` [J] and
     ``training_time_per_epoch`` [s]. ``carry_digits``, ``carry_every``: periodic carry
-    (module docstring).
+    (module docstring; ``carry_every`` an integer or the periods of the digit pairs, most
+    significant pair first, as ``training.carry_every``).
     """
     sizes = _check_layer_sizes(layer_sizes)
     if design not in DESIGNS:
@@ -78,7 +79,8 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
                                            or examples_per_epoch < 1):
         raise ValueError(f"examples_per_epoch: got {examples_per_epoch!r}, expected a positive "
                          "integer or None")
-    for name, value in (("carry_digits", carry_digits), ("carry_every", carry_every)):
+    periods = tuple(carry_every) if isinstance(carry_every, (tuple, list)) else (carry_every,)
+    for name, value in (("carry_digits", carry_digits),) + (("carry_every", v) for v in periods):
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name}: got {value!r}, expected a positive integer")
     t = tile_technology(tech, tile_rows, tile_cols)
@@ -91,15 +93,19 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
     tiles, utilisation = np.zeros(n_layers, np.int64), np.zeros(n_layers)
     sum_energy = np.zeros((n_layers, len(KERNELS)))
     sum_latency = np.zeros((n_layers, len(KERNELS)))
-    rows_read_out = 0  # rows of lower digits read at a carry
+    rows_read_out = 0  # rows of one lower digit read at a carry
     for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         row_tiles, col_tiles = layer_grid(n_in, n_out, t.rows, t.cols)
         tiles[layer] = k * row_tiles * col_tiles
         utilisation[layer] = k * (n_in + 1) * n_out / (tiles[layer] * t.rows * t.cols)
         sum_energy[layer, 0], sum_latency[layer, 0] = _partial_sums(t, k * row_tiles, n_out)
         sum_energy[layer, 1], sum_latency[layer, 1] = _partial_sums(t, k * col_tiles, n_in)
-        rows_read_out += (k - 1) * (n_in + 1) * col_tiles
+        rows_read_out += (n_in + 1) * col_tiles
 
+    # carries per example summed over the digit pairs: pair d (lowest first) carries every
+    # prod(periods[:d + 1]) examples (an integer N: every pair every N examples)
+    lowest_first = periods[::-1] if len(periods) > 1 else periods + (1,) * max(k - 2, 0)
+    carries = sum(1.0 / np.prod(lowest_first[:d + 1], dtype=float) for d in range(k - 1))
     reads_per_kernel = np.where(np.isin(KERNELS, ("vmm", "mvm")), 1.0, 1.0 / k)
     layer_energy = (tiles[:, None] * reads_per_kernel) * tile_energy + sum_energy
     layer_latency = tile_latency + sum_latency
@@ -116,8 +122,8 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
          "training_time_per_example": layer_latency.sum(),
          "inference_energy_per_example": layer_energy[:, vmm].sum(),
          "inference_time_per_example": layer_latency[:, vmm].sum(),
-         "carry_readout_energy_per_example": rows_read_out * tile_energy[vmm] / carry_every,
-         "carry_readout_time_per_example": rows_read_out * tile_latency[vmm] / carry_every},
+         "carry_readout_energy_per_example": rows_read_out * carries * tile_energy[vmm],
+         "carry_readout_time_per_example": rows_read_out * carries * tile_latency[vmm]},
         coords={"layer": np.arange(n_layers), "kernel": list(KERNELS),
                 "n_inputs": ("layer", np.array(sizes[:-1])),
                 "n_outputs": ("layer", np.array(sizes[1:])),
@@ -125,7 +131,7 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
         attrs={"title": "mcvar analytical network cost model",
                "source": "mcvar.cost.network_costs",
                "layer_sizes": ",".join(map(str, sizes)), "carry_digits": k,
-               "carry_every": int(carry_every), **t.attrs()})
+               "carry_every": ",".join(map(str, periods)), **t.attrs()})
     if examples_per_epoch is not None:
         ds["training_energy_per_epoch"] = ds.training_energy_per_example * examples_per_epoch
         ds["training_time_per_epoch"] = ds.training_time_per_example * examples_per_epoch

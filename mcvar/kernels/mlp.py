@@ -10,7 +10,7 @@ Per example: forward reads (sigmoid hidden units, softmax output), transposed re
 layers 1.. (the first layer's input error is never needed), one rank-1 update per tile of
 the least significant digit (``W -= lr a delta^T``, its rows shared out over the Numba
 threads: examples are sequential, an update's cells are not), periodic carry every
-``carry_every`` examples (docs/training.md).
+``carry.periods`` (docs/training.md).
 
 The network comes as a :data:`Layout` (which tile covers which block of which layer), a
 typed list of the tiles' :class:`~mcvar.kernels.state.TileState` and one of their
@@ -43,13 +43,24 @@ Layout = namedtuple("Layout", [
 ])
 Layout.__doc__ = "Where each tile of a crossbar network sits (see mcvar.network.blocks)."
 
+#: how a carried low digit returns to zero (CrossSim's zero_reset) and how the carried value
+#: is added to the higher digit (CrossSim's exact_carries); codes are the indices
+CARRY_RESETS = ("exact", "calibrated", "blind")
+CARRY_WRITES = ("exact", "open_loop")
+RESET_EXACT, RESET_CALIBRATED, RESET_BLIND = range(3)
+WRITE_EXACT, WRITE_OPEN_LOOP = range(2)
+
 Carry = namedtuple("Carry", [
-    "every",  # int: examples between carry checks
-    "threshold",  # float: carry when |low digit| > threshold * weight_bound
-    "weight_bound",  # float: the tiles' weight bound
-    "verify",  # bool: write carries by write-verify (else by open-loop pulses)
+    "periods",  # (digits - 1,) int64: carry period of each digit pair, lowest pair first
+    "counters",  # (digits,) int64: counter of each pair (mutated; runs on across epochs)
+    "threshold",  # float: carry cells with |low digit| > threshold * the tile's weight bound
+    "weight_bound",  # (T,) float64: each tile's weight bound
+    "reset",  # int: RESET_EXACT / RESET_CALIBRATED / RESET_BLIND
+    "write",  # int: WRITE_EXACT / WRITE_OPEN_LOOP
+    "open_loop",  # typed list (T,) of UpdateConfig at lr 1: one open-loop step per cell
+    "calibrated",  # typed list (T,) of UpdateConfig at lr 1: read-before-write calibrated step
 ])
-Carry.__doc__ = "Periodic-carry settings of a crossbar network (docs/training.md)."
+Carry.__doc__ = "Periodic-carry settings and counters of a crossbar network (docs/training.md)."
 
 
 @jit
@@ -197,12 +208,6 @@ def evaluate(X, y, layout, tiles, reads):
 
 
 @jit
-def _pulse_cells(tile, req, cfg, counts):
-    """Program per-cell weight changes ``req`` onto a tile by open-loop pulses."""
-    update_cells(tile, req, cfg, counts)
-
-
-@jit
 def _verify_cells(tile, target, mask):
     """Write-verify cells where ``mask``: their weights become ``target`` up to programming
     noise ``tile.scalars.program_sigma`` [S] per device (stream PROGRAM, one operation),
@@ -230,44 +235,64 @@ def _verify_cells(tile, target, mask):
 
 
 @jit
-def _carry(layout, tiles, program_cfg, carry, counts):
-    """Periodic carry: move every low-digit weight above ``threshold * weight_bound`` up one
-    digit.
+def _carry_levels(carry):
+    """Count one training example and return how many digit pairs carry now (lowest first).
+
+    CrossSim's hierarchical counters: pair 0 counts examples; when pair ``d``'s counter
+    reaches ``periods[d]`` it restarts, pair ``d`` carries and pair ``d + 1`` counts one.
+    """
+    counters, periods = carry.counters, carry.periods
+    counters[0] += 1
+    levels = 0
+    while levels < periods.shape[0] and counters[levels] >= periods[levels]:
+        counters[levels] = 0
+        counters[levels + 1] += 1
+        levels += 1
+    return levels
+
+
+@jit
+def _carry(layout, tiles, carry, levels, counts):
+    """Periodic carry of the lowest ``levels`` digit pairs of every block: each low-digit
+    weight above ``threshold * weight_bound`` moves up one digit.
 
     Tiles of one block are consecutive, digit 0 (least significant) first. The low digit is
-    read exactly (from its conductances); the next digit gains ``w sig_d / sig_{d+1}`` and
-    the low digit returns to zero, either by write-verify (``carry.verify``: exact up to the
-    programming noise) or by open-loop pulses through the device model.
+    read exactly (from its conductances); the next digit gains ``w sig_d / sig_{d+1}``
+    (``carry.write``: write-verify to the sum, exact up to the programming noise, or one
+    open-loop step) and the low digit returns to zero (``carry.reset``: write-verify, one
+    step sized from the mean step at the present conductance, or one open-loop step).
     """
     digit, sig = layout.digit, layout.significance
     for t in range(layout.layer_start[-1] - 1):
-        if digit[t + 1] != digit[t] + 1:
+        if digit[t + 1] != digit[t] + 1 or digit[t] >= levels:
             continue
         low, high = tiles[t], tiles[t + 1]
         w = tile_weights(low)
-        mask = np.abs(w) > carry.threshold * carry.weight_bound
+        mask = np.abs(w) > carry.threshold * carry.weight_bound[t]
         if not np.any(mask):
             continue
         move = np.where(mask, w, 0.0)
         ratio = sig[digit[t]] / sig[digit[t + 1]]
-        if carry.verify:
+        if carry.write == WRITE_EXACT:
             _verify_cells(high, tile_weights(high) + move * ratio, mask)
-            _verify_cells(low, np.zeros_like(w), mask)
         else:
-            _pulse_cells(high, move * ratio, program_cfg[t + 1], counts)
-            _pulse_cells(low, -move, program_cfg[t], counts)
+            update_cells(high, move * ratio, carry.open_loop[t + 1], counts)
+        if carry.reset == RESET_EXACT:
+            _verify_cells(low, np.zeros_like(w), mask)
+        elif carry.reset == RESET_CALIBRATED:
+            update_cells(low, -move, carry.calibrated[t], counts)
+        else:
+            update_cells(low, -move, carry.open_loop[t], counts)
 
 
 @jit
-def train_epoch(X, y, order, layout, tiles, reads, update_cfg, program_cfg, carry, example0,
-                shares, stats):
+def train_epoch(X, y, order, layout, tiles, reads, update_cfg, carry, shares, stats):
     """One epoch over ``X[order]``; ``stats`` (4,) gets loss sum, correct count, pulses up/down.
 
     ``tiles``, ``reads``: typed lists of the tiles' TileState and TileReads (mutated: their
     conductances, read matrices and operation counters). ``update_cfg[t]``: update settings
-    at this epoch's learning rate (digit-0 tiles); ``program_cfg[t]``: settings for
-    programming per-cell changes (carry); ``carry``: a :data:`Carry`. ``example0``: examples
-    trained before this epoch (carry schedule). ``shares``: parallel row shares of each
+    at this epoch's learning rate (digit-0 tiles); ``carry``: a :data:`Carry` (its counters
+    advance). ``shares``: parallel row shares of each
     update (the Numba thread count; the numbers do not depend on it).
     """
     sizes, layer_start, digit = layout.sizes, layout.layer_start, layout.digit
@@ -299,10 +324,13 @@ def train_epoch(X, y, order, layout, tiles, reads, update_cfg, program_cfg, carr
             else:  # one share (a dask worker's single thread): no parallel region at all
                 update_one(tile, xin, din, update_cfg[t], counts)
             refresh(tile, reads[t])
-        if layout.significance.shape[0] > 1 and (example0 + idx + 1) % carry.every == 0:
-            _carry(layout, tiles, program_cfg, carry, counts)
-            for t in range(T):
-                refresh(tiles[t], reads[t])
+        if layout.significance.shape[0] > 1:
+            levels = _carry_levels(carry)
+            if levels > 0:
+                _carry(layout, tiles, carry, levels, counts)
+                for t in range(T):  # the digits a carry changed
+                    if digit[t] <= levels:
+                        refresh(tiles[t], reads[t])
     stats[2] += counts[0]
     stats[3] += counts[1]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..devices import resolve
 from ..params import ParameterError
+from ..training import resolved
 from ..workloads import Configuration
 from .errors import ScenarioError, unknown
 from .model import Scenario
@@ -124,6 +125,11 @@ def _configuration(source, tables, changes, seed, axes, point) -> Configuration:
     sections = {s: _instance(source, s, cls, tables[s], changes, axes, point)
                 for s, cls in SECTIONS.items() if s in tables}
     config = Configuration(seed=seed, **sections)
+    if config.training is not None:  # the recipe's lr and weight ranges, for the record
+        training = _checked(source, resolved, dict(training=config.training,
+                            device=config.device, spec=config.tile),
+                            ("training", "device", "tile"), changes, axes, point)
+        config = dataclasses.replace(config, training=training)
     if config.cost is not None:
         _checked(source, config.cost.technology_for, dict(spec=config.tile,
                  periphery=config.periphery), ("tile", "periphery", "cost"), changes, axes, point)

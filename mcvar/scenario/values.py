@@ -48,7 +48,7 @@ def checked_value(source: str, path: str, value, cls, name: str):
         allowed = f"; allowed: {describe_range(meta)} [{meta['units']}]"
     if isinstance(value, dict):
         raise ScenarioError(source, path, f"got a table, expected a value{allowed}")
-    if _sequence(hint):
+    if _sequence(hint) and (isinstance(value, list) or not _scalar_allowed(hint)):
         if not isinstance(value, list):
             raise ScenarioError(source, path, f"got {toml_value(value)} "
                                               f"({type_name(value)}), expected a list")
@@ -93,6 +93,11 @@ def _sequence(hint) -> bool:
     """Whether a field of type ``hint`` holds a tuple (``tuple``, ``tuple[int, ...]``,
     ``tuple | None``)."""
     return any(t is tuple or typing.get_origin(t) is tuple for t in type_options(hint))
+
+
+def _scalar_allowed(hint) -> bool:
+    """Whether a field of type ``hint`` also takes a number (``int | tuple``)."""
+    return any(t in (int, float) for t in type_options(hint))
 
 
 def _scalar(hint, value):
