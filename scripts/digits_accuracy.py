@@ -1,5 +1,6 @@
 """Digits (64-36-10) test accuracy over device instances: float64, ideal device, ENODe, TaOx,
-TaOx with periodic carry (the reference study's comparison at digits scale).
+TaOx with periodic carry written exactly, as CrossSim v2.0 writes it (one open-loop step) and
+with a calibrated reset (the reference study's comparison at digits scale, mcvar's settings).
 
     python scripts/digits_accuracy.py [--trials 4] [--epochs 5] [--json rows.json]
 
@@ -25,7 +26,9 @@ from mcvar.stats import proportion_interval
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "digits_accuracy.toml"
 CONFIGS = {"float64": "numeric", "ideal device": "ideal", "ENODe": "enode", "TaOx": "taox",
-           "TaOx + carry": "taox_periodic_carry"}
+           "TaOx + carry (exact)": "taox_carry_exact",
+           "TaOx + carry (v2.0 open-loop)": "taox_carry_open_loop",
+           "TaOx + carry (calibrated reset)": "taox_carry_calibrated"}
 
 
 def rows(ds) -> list[dict]:

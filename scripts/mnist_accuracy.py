@@ -1,6 +1,6 @@
 """Full-MNIST (784-300-10) test accuracy over device instances: the reference study's own
-experiment (float64, ideal device, ENODe, TaOx, TaOx with periodic carry, and periodic carry
-with calibrated updates).
+experiment (float64, ideal device, ENODe, TaOx, TaOx with periodic carry written exactly, as
+CrossSim v2.0 writes it and with a calibrated reset).
 
     python scripts/mnist_accuracy.py [--configs numeric taox ...] [--trials 2] [--epochs 1]
         [--train-examples N] [--test-examples N] [--tiny] [--json rows.json]
@@ -41,8 +41,9 @@ SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "study_mnist.toml
 SWEEP = ("sweep", "zip", "device_kind")
 #: configuration name -> label of the scenario's device_kind sweep
 CONFIGS = {"numeric": "float64", "ideal": "ideal device", "enode": "ENODe", "taox": "TaOx",
-           "taox_periodic_carry": "TaOx + carry",
-           "taox_carry_calibrated": "TaOx + carry, calibrated"}
+           "taox_carry_exact": "TaOx + carry (exact)",
+           "taox_carry_open_loop": "TaOx + carry (v2.0 open-loop)",
+           "taox_carry_calibrated": "TaOx + carry (calibrated reset)"}
 
 
 def _leaves(table: dict, prefix: str = ""):

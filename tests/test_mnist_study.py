@@ -72,24 +72,29 @@ def test_input_scaling_defaults_to_per_feature():
 def test_scenario_is_the_crosssim_mnist_recipe():
     sc = load(SCENARIO)
     labels = list(sc.axes[0].labels)
-    assert labels == ["float64", "ideal device", "ENODe", "TaOx", "TaOx + carry",
-                      "TaOx + carry, calibrated"]
+    carries = ["TaOx + carry (exact)", "TaOx + carry (v2.0 open-loop)",
+               "TaOx + carry (calibrated reset)"]
+    assert labels == ["float64", "ideal device", "ENODe", "TaOx", *carries]
     configs = dict(zip(labels, sc.configurations))
     for c in configs.values():
         t = c.training
         assert (t.dataset, t.hidden, t.input_scaling) == ("mnist", (300,), "global")
         assert (t.epochs, t.train_examples, t.test_examples) == (20, 0, 0)
+    # CrossSim v2.0's MNIST rates: numeric 0.01, one table 0.0025, several devices 0.001
     assert {k: c.training.lr for k, c in configs.items()} == {
-        "float64": 0.01, "ideal device": 0.01, "ENODe": 0.0025, "TaOx": 0.0025,
-        "TaOx + carry": 0.0025, "TaOx + carry, calibrated": 0.0025}
+        "float64": 0.01, "ideal device": 0.01, "ENODe": 0.0025, "TaOx": 0.001,
+        **{k: 0.001 for k in carries}}
+    for c in configs.values():  # 1.5 x CrossSim's MNIST baselines 0.218, 1.05
+        assert c.training.weight_ranges == pytest.approx((0.327, 1.575))
     assert configs["float64"].training.backend == "numeric"
-    assert [c.training.carry_digits for c in configs.values()] == [1, 1, 1, 1, 3, 3]
-    assert [c.pulsing.calibrated for c in configs.values()] == [False] * 5 + [True]
+    assert [c.training.carry_digits for c in configs.values()] == [1, 1, 1, 1, 3, 3, 3]
+    assert [(c.training.carry_write, c.training.carry_reset) for c in configs.values()][4:] == [
+        ("exact", "exact"), ("open_loop", "blind"), ("open_loop", "calibrated")]
 
 
 def test_config_selection_keeps_the_chosen_points_in_order():
-    sc = load(SCENARIO, script.select_overrides(["taox_periodic_carry", "numeric"]))
-    assert list(sc.axes[0].labels) == ["float64", "TaOx + carry"]
+    sc = load(SCENARIO, script.select_overrides(["taox_carry_exact", "numeric"]))
+    assert list(sc.axes[0].labels) == ["float64", "TaOx + carry (exact)"]
     assert [c.training.backend for c in sc.configurations] == ["numeric", "crossbar"]
     assert [c.training.carry_digits for c in sc.configurations] == [1, 3]
     with pytest.raises(ValueError, match="unknown configuration"):
@@ -161,4 +166,4 @@ def test_mnist_section_reports_every_configuration_with_its_sizes():
     assert set(lines) == {"configuration", "---", "float64", "TaOx"}
     assert "~98% (MNIST)" in lines["float64"] and "77-80% (MNIST)" in lines["TaOx"]
     final = ds.test_accuracy.isel(epoch=-1).sel(device_kind="TaOx").values.mean()
-    assert f"{100 * final:.1f}%" in lines["TaOx"] and "| 0.0025 |" in lines["TaOx"]
+    assert f"{100 * final:.1f}%" in lines["TaOx"] and "| 0.001 |" in lines["TaOx"]
