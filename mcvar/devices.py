@@ -24,7 +24,10 @@ Models (one pulse in direction up (+) or down (-); ``s`` = ``dw_min_std``, ``xi`
 =====================  ==============================================================
 
 After every pulse ``G`` is clipped to the cell's own bounds ``[g_lo, g_hi]``; stuck cells
-sit at a bound and never move.
+sit at a bound and never move. For ``lookup``, ``table_window``, ``table_mean``,
+``table_clip`` and ``table_freeze`` choose between mcvar's handling of a set of measured
+devices (the defaults) and CrossSim v2.0's multi-device tables (docs/devices.md, section 7);
+the step models ignore them, as they ignore ``table``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ MODEL_CODE = {name: code for code, name in enumerate(MODELS)}
 WRITE_NOISE_MODELS = ("independent", "proportional", "inverse")
 READ_NOISE_MODELS = ("additive", "multiplicative")
 TABLES = ("TaOx", "ENODe")
+TABLE_WINDOWS = ("intersection", "global")
+TABLE_MEANS = ("window", "table")
+TABLE_CLIPS = ("device", "global")
 
 _STEP_G_MIN = 10e-6  # default window of step models [S]: on/off ratio 10, 100 uS on-state
 _STEP_G_MAX = 100e-6
@@ -112,6 +118,20 @@ class Device(Parameters):
     table_devices: tuple | None = param(None, units="1", kind=(tuple, type(None)),
                                         doc="indices of the measured devices cells are "
                                             "drawn from (None: all)")
+    table_window: str = param("intersection", units="1", choices=TABLE_WINDOWS,
+                              doc="'lookup': default g_min, g_max: the intersection of the "
+                                  "devices' usable windows, or 'global': the window fractions "
+                                  "of the range of all devices together (CrossSim v2.0)")
+    table_mean: str = param("window", units="1", choices=TABLE_MEANS,
+                            doc="'lookup': each device's mean step ave, which turns a requested "
+                                "change into pulse-equivalents, over its usable 'window' or "
+                                "its whole 'table' (CrossSim v2.0)")
+    table_clip: str = param("device", units="1", choices=TABLE_CLIPS,
+                            doc="'lookup': cells clip to their own 'device''s measured range, "
+                                "or to the 'global' range of all devices (CrossSim v2.0)")
+    table_freeze: bool = param(False, units="1", kind=bool,
+                               doc="'lookup': a cell outside [g_min, g_max] when an update "
+                                   "starts is not updated (CrossSim v2.0)")
 
     def __post_init__(self):
         validate(self, "device.")
@@ -143,6 +163,13 @@ class DeviceInstance:
     tables: object | None  #: mcvar.lookup.LookupTableSet for 'lookup', else None
 
     @property
+    def table_ave(self) -> np.ndarray:
+        """(D, 2) [S]: each measured device's mean one-pulse step per direction that the
+        aggregated lookup update divides a requested change by (``Device.table_mean``);
+        'lookup' only."""
+        return _table_ave(self.tables, self.device)
+
+    @property
     def g_range(self) -> float:
         """Nominal conductance range g_max - g_min [S]."""
         return self.g_max - self.g_min
@@ -161,16 +188,20 @@ def resolve(device: Device) -> DeviceInstance:
         from .lookup import load_table_set
 
         tables = _select_devices(load_table_set(device.table), device.table_devices)
-        lo, hi = tables.nominal_window
+        if device.table_window == "global":
+            lo, hi = tables.global_window
+            (meas_lo, meas_hi), where = tables.global_range, "the devices' global range"
+        else:
+            lo, hi = tables.nominal_window
+            meas_lo = float(tables.g_range[:, 0].max())
+            meas_hi = float(tables.g_range[:, 1].min())
+            where = "every measured device's range"
         g_min = lo if g_min is None else g_min
         g_max = hi if g_max is None else g_max
-        meas_lo = float(tables.g_range[:, 0].max())
-        meas_hi = float(tables.g_range[:, 1].min())
         if g_min < meas_lo or g_max > meas_hi:
             raise ParameterError("device.g_min", f"window [{g_min:g}, {g_max:g}] S must lie inside "
-                                                 f"every measured device's range "
-                                                 f"[{meas_lo:g}, {meas_hi:g}] S")
-        dw = float(np.mean(np.abs(tables.ave)))
+                                                 f"{where} [{meas_lo:g}, {meas_hi:g}] S")
+        dw = float(np.mean(np.abs(_table_ave(tables, device))))
     else:
         g_min = _STEP_G_MIN if g_min is None else g_min
         g_max = _STEP_G_MAX if g_max is None else g_max
@@ -180,6 +211,22 @@ def resolve(device: Device) -> DeviceInstance:
     scale = (g_max - g_min) / (device.w_max - device.w_min)
     g_zero = g_min - device.w_min * scale
     return DeviceInstance(device, float(g_min), float(g_max), float(g_zero), float(dw), tables)
+
+
+def _table_ave(tables, device: Device) -> np.ndarray:
+    """The (D, 2) mean steps [S] ``device.table_mean`` picks from ``tables``; raises
+    ParameterError when a whole-table mean has the wrong sign for its direction."""
+    if device.table_mean == "window":
+        return tables.ave  # (its signs are checked when the set is built)
+    ave = tables.ave_table
+    for d, s in np.ndindex(ave.shape):
+        if (ave[d, s] > 0) != (s == 0) or ave[d, s] == 0:
+            raise ParameterError(
+                "device.table_mean", f"'table': device {tables.device_names[d]!r} of the "
+                f"{tables.name} set has a mean step of {ave[d, s]:.3g} S over its whole "
+                f"{('increasing', 'decreasing')[s]} table; the aggregated update needs > 0 "
+                f"up and < 0 down (use 'window')")
+    return ave
 
 
 def _select_devices(tables, indices):
@@ -260,8 +307,11 @@ def draw_cells(inst: DeviceInstance, shape: tuple[int, int, int], seed: int, tri
         lut_scale = np.maximum(g, 0.0)  # d2d scale of the measured steps
         step_up = inst.dw_siemens * lut_scale
         step_down = step_up.copy()
-        g_lo = tables.g_range[lut_dev, 0].astype(np.float64)
-        g_hi = tables.g_range[lut_dev, 1].astype(np.float64)
+        if dev.table_clip == "global":
+            g_lo, g_hi = (np.full(shape, g) for g in tables.global_range)
+        else:
+            g_lo = tables.g_range[lut_dev, 0].astype(np.float64)
+            g_hi = tables.g_range[lut_dev, 1].astype(np.float64)
 
     stuck = np.zeros(shape, np.int8)
     if dev.p_stuck_on > 0 or dev.p_stuck_off > 0:

@@ -19,6 +19,12 @@ Derived quantities (CrossSim's aggregated-update rule, docs/updates.md and docs/
 * ``ave[d, s]`` [S]: the mean of ``mu_s(G)`` over ``G`` uniform in the usable window (exact
   integral of the piecewise-linear ``mu``); > 0 up, < 0 down. A requested change ``dw`` [S]
   becomes ``k = dw / ave`` pulse-equivalents applied as ``k mu_s(G) + sqrt(k) e_s(u, G)``.
+* ``ave_table[d, s]`` [S]: the same mean over the table's whole G range (CrossSim v2.0's
+  multi-device ``ave``, ``Device.table_mean = "table"``).
+
+A tile's conductance window is :attr:`LookupTableSet.nominal_window` (the intersection of the
+devices' usable windows, mcvar's default) or :attr:`LookupTableSet.global_window` (the window
+fractions of the range spanned by all devices together, CrossSim v2.0's multi-device window).
 
 The TaOx tables are kept exactly as measured, as CrossSim uses them. Their columns are flat
 over the outermost CDF points (the extremes were clipped), so the sampled law has small atoms
@@ -196,6 +202,9 @@ class LookupTableSet:
     * ``g_range`` (D, 2) [S]: measured [min, max] of each device's G bins (both directions).
     * ``window`` (D, 2) [S]: usable window, ``window_fractions`` (lo, hi) of the measured range.
     * ``ave`` (D, 2) [S]: mean of ``mu`` over the usable window, per direction (> 0 up, < 0 down).
+    * ``ave_table`` (D, 2) [S]: mean of ``mu`` over the whole table (G uniform between the
+      direction's first and last G bin); its sign is not checked here (:func:`mcvar.devices.resolve`
+      checks it when a device uses it).
 
     ``window_fractions`` (lo, hi) [1] with 0 <= lo < hi <= 1. Construction validates shapes and
     values (``ValueError`` naming the parameter), requires ``ave`` > 0 up and < 0 down, and a
@@ -213,6 +222,7 @@ class LookupTableSet:
     mu: np.ndarray = field(init=False, repr=False)
     quantiles: np.ndarray = field(init=False, repr=False)
     ave: np.ndarray = field(init=False, repr=False)
+    ave_table: np.ndarray = field(init=False, repr=False)
     g_range: np.ndarray = field(init=False, repr=False)
     window: np.ndarray = field(init=False, repr=False)
 
@@ -264,8 +274,11 @@ class LookupTableSet:
         g_range = np.stack([g_bins.min(axis=(1, 2)), g_bins.max(axis=(1, 2))], axis=1)
         window = g_range[:, :1] + np.array([lo, hi]) * (g_range[:, 1:] - g_range[:, :1])
         ave = np.empty((n_dev, 2))
+        ave_table = np.empty((n_dev, 2))
         for d, s in np.ndindex(n_dev, 2):
             ave[d, s] = _mean_over(g_bins[d, s], mu[d, s], *window[d])
+            ave_table[d, s] = _mean_over(g_bins[d, s], mu[d, s], g_bins[d, s, 0],
+                                         g_bins[d, s, -1])
         for d, s in np.ndindex(n_dev, 2):
             if (ave[d, s] > 0) != (s == 0) or ave[d, s] == 0:
                 raise ValueError(
@@ -282,7 +295,8 @@ class LookupTableSet:
         put("device_names", names)
         put("window_fractions", (lo, hi))
         for key, value in dict(
-            g_bins=g_bins, u_points=u_points, dg=dg, mu=mu, ave=ave, g_range=g_range, window=window,
+            g_bins=g_bins, u_points=u_points, dg=dg, mu=mu, ave=ave, ave_table=ave_table,
+            g_range=g_range, window=window,
             quantiles=np.ascontiguousarray(np.swapaxes(dg, 2, 3), dtype=np.float32),
         ).items():
             value.setflags(write=False)
@@ -322,6 +336,23 @@ class LookupTableSet:
         their measured range. For a single device it is its usable window.
         """
         return float(self.window[:, 0].max()), float(self.window[:, 1].min())
+
+    @property
+    def global_range(self) -> tuple[float, float]:
+        """Range (G_min, G_max) [S] spanned by all devices' G bins together: the lowest
+        measured minimum and the highest measured maximum."""
+        return float(self.g_range[:, 0].min()), float(self.g_range[:, 1].max())
+
+    @property
+    def global_window(self) -> tuple[float, float]:
+        """CrossSim v2.0's multi-device window (G_min, G_max) [S]: ``window_fractions`` of
+        :attr:`global_range` (``training_net.py``: 10 % .. 90 % of the global min/max over the
+        set's tables). Wider than :attr:`nominal_window` when the devices differ: parts of it
+        may lie outside some devices' measured ranges (their tables are then clamped to the
+        end bins)."""
+        g_lo, g_hi = self.global_range
+        lo, hi = self.window_fractions
+        return g_lo + lo * (g_hi - g_lo), g_lo + hi * (g_hi - g_lo)
 
 
 def _fractions(window_fractions) -> tuple[float, float]:

@@ -116,7 +116,7 @@ class Tile:
         if device.model == "lookup":
             t = self.inst.tables
             tables = LookupTables(t.g_bins, t.u_points, t.quantiles, t.mu,
-                                  self.inst.dw_siemens / np.abs(t.ave))
+                                  self.inst.dw_siemens / np.abs(self.inst.table_ave))
         factor = 1.0 if planes == 2 else 2.0
         scalars = TileScalars(factor * spec.weight_bound / self.inst.g_range, self.inst.g_zero,
                               1.0 / self.inst.g_range, device.program_noise * self.inst.g_range,
@@ -335,7 +335,8 @@ class Tile:
             dev.MODEL_CODE[d.model], wk.RULE_CODE[pu.rule], pu.bl, float(pu.n_max),
             pu.aggregate, float(lr) / dw_pulse, d.dw_min_std, d.write_noise, wn,
             d.write_noise_std * self.inst.dw_siemens, self.inst.g_range,
-            pu.calibrated and d.model == "lookup", self.inst.dw_siemens, self.inst.g_zero)
+            pu.calibrated and d.model == "lookup", self.inst.dw_siemens, self.inst.g_zero,
+            d.table_freeze and d.model == "lookup", self.inst.g_min, self.inst.g_max)
 
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> np.ndarray:

@@ -334,6 +334,10 @@ def test_noisy_pulses_match_reference_in_distribution(model):
     (lambda: Pulsing(bl=65), r"pulsing\.bl.*\[1, 64\]"),
     (lambda: TileSpec(rows=0), r"tile\.rows.*\[1, 16384\]"),
     (lambda: Device(up_down=1.5), r"device\.up_down.*\[-1, 1\]"),
+    (lambda: Device(table_window="median"), r"device\.table_window.*'intersection', 'global'"),
+    (lambda: Device(table_mean="bins"), r"device\.table_mean.*'window', 'table'"),
+    (lambda: Device(table_clip="none"), r"device\.table_clip.*'device', 'global'"),
+    (lambda: Device(table_freeze=1), r"device\.table_freeze.*got 1 of type int"),
     (lambda: Periphery(out_bound=-1.0), r"periphery\.out_bound.*\(0, inf\)"),
     (lambda: Periphery(out_bound="auto"), r"periphery\.out_bound.*worst_case"),
 ])

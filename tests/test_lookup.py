@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import mcvar.lookup as lookup_module
 from mcvar.accelerate import jit
+from mcvar.devices import Device, resolve
 from mcvar.kernels import lut
 from mcvar.kernels.rng import stream_key, uniforms
 from mcvar.lookup import (
@@ -21,6 +23,7 @@ from mcvar.lookup import (
     save_table_set,
     table_set_from_crosssim,
 )
+from mcvar.tile import Pulsing, Tile, TileSpec
 
 HEADER = "1st Row = Gbins, 2nd Row = CDF Points, 3rd row onward =  dG matrix (rows= CDF, columns = Gbins)"
 GOOD = f"""{HEADER}
@@ -551,3 +554,181 @@ def test_prefetch_emits_a_prefetch_and_changes_nothing():
     assert np.array_equal(gather(q, idx), q[1, 0, idx, 2])
     asm = next(iter(gather.inspect_asm().values()))
     assert "prefetch" in asm
+
+
+# ------------------------------------------------------------------------------------------
+# CrossSim v2.0's multi-device options (Device.table_window, table_mean, table_clip,
+# table_freeze; docs/devices.md, section 7) on a hand-worked synthetic set
+
+US = 1e-6
+
+
+def synthetic_set(noise=0.0) -> LookupTableSet:
+    """Two devices, each table's quantiles ``mu -+ noise`` [S] at CDF points 0 and 1, mean
+    steps (uS): device a, G bins 10, 70, 90 uS: up 4, 4, 0, down -1; device b, G bins 30, 80,
+    130 uS: up 2, down -2.
+
+    By hand (uS): usable windows (10 % .. 90 %) a 18 .. 82, b 40 .. 120, intersection 40 .. 82;
+    global range 10 .. 130, global window 22 .. 118. Mean up step of a over its window
+    (18 .. 70 at 4, then 4 -> 1.6 on 70 .. 82): (208 + 33.6) / 64 = 3.775; over its whole table
+    (10 .. 70 at 4, 70 .. 90 from 4 to 0): (240 + 40) / 80 = 3.5; every other mean is its
+    constant step."""
+    g = np.array([[10.0, 70.0, 90.0], [30.0, 80.0, 130.0]]) * US
+    mu_up = np.array([[4.0, 4.0, 0.0], [2.0, 2.0, 2.0]]) * US
+    mu_down = np.array([[-1.0, -1.0, -1.0], [-2.0, -2.0, -2.0]]) * US
+    mu = np.stack([mu_up, mu_down], axis=1)  # (D, 2, K)
+    dg = np.stack([mu - noise, mu + noise], axis=2)  # (D, 2, M, K)
+    u = np.broadcast_to([0.0, 1.0], (2, 2, 2))
+    return LookupTableSet("synthetic", ("a", "b"), np.stack([g, g], axis=1), u, dg)
+
+
+def test_global_window_and_whole_table_mean_by_hand():
+    s = synthetic_set()
+    assert s.nominal_window == pytest.approx((40 * US, 82 * US), rel=1e-14)
+    assert s.global_range == (10 * US, 130 * US)
+    assert s.global_window == pytest.approx((22 * US, 118 * US), rel=1e-14)
+    np.testing.assert_allclose(s.ave, [[3.775 * US, -US], [2 * US, -2 * US]], rtol=1e-14)
+    np.testing.assert_allclose(s.ave_table, [[3.5 * US, -US], [2 * US, -2 * US]], rtol=1e-14)
+
+
+def test_packaged_taox_global_window_and_subsets():
+    """TaOx's eight devices span 5.43 .. 150.28 uS together (10 % .. 90 %: 19.91 .. 135.79 uS,
+    against the intersection 28.63 .. 92.95 uS); its whole-table means are the brute-force
+    means of mu over each table's G bins. CrossSim's TaOx_medium_set and TaOx_small_set are
+    device numbers of TaOx_all/1..41, whose first eight mcvar ships (indices 0..7)."""
+    s = load_table_set("TaOx")
+    assert s.global_range == pytest.approx((5.4284e-6, 150.2796e-6), rel=1e-4)
+    assert s.global_window == pytest.approx((19.913e-6, 135.794e-6), rel=1e-4)
+    assert s.nominal_window == pytest.approx((28.633e-6, 92.952e-6), rel=1e-4)
+    for d, direction in ((1, 0), (6, 1)):
+        g = np.linspace(s.g_bins[d, direction, 0], s.g_bins[d, direction, -1], 200_001)
+        brute = np.interp(g, s.g_bins[d, direction], s.mu[d, direction]).mean()
+        assert abs(s.ave_table[d, direction] - brute) <= 1e-5 * abs(brute)
+    medium = [0, 2, 4, 6, 7, 9, 10, 11, 12, 13, 15, 18, 20, 21, 23, 24, 27, 30, 33, 35, 36, 37,
+              39, 40]
+    shipped = [i for i in medium if i < s.n_devices]
+    assert shipped == [0, 2, 4, 6, 7]
+    inst = resolve(Device(model="lookup", table_devices=tuple(shipped)))
+    assert inst.tables.device_names == ("device_01", "device_03", "device_05", "device_07",
+                                        "device_08")
+
+
+@pytest.fixture
+def synthetic(monkeypatch):
+    """Devices with table = "TaOx" get :func:`synthetic_set` (noise 0.5 uS) instead."""
+    s = synthetic_set(noise=0.5 * US)
+    monkeypatch.setattr(lookup_module, "load_table_set", lambda name: s)
+    return s
+
+
+def test_defaults_are_mcvars_window_and_mean(synthetic):
+    device = Device(model="lookup")
+    assert (device.table_window, device.table_mean, device.table_clip, device.table_freeze) == (
+        "intersection", "window", "device", False)
+    tile = Tile(TileSpec(4, 3), device, seed=3)
+    assert (tile.inst.g_min, tile.inst.g_max) == synthetic.nominal_window
+    assert tile.inst.dw_siemens == pytest.approx((3.775 + 1 + 2 + 2) / 4 * US, rel=1e-14)
+    dev = tile.cells.lut_dev
+    assert np.array_equal(tile.cells.g_lo, synthetic.g_range[dev, 0])
+    assert np.array_equal(tile.cells.g_hi, synthetic.g_range[dev, 1])
+    assert not tile.update_config(0.1).freeze
+
+
+@pytest.mark.parametrize("window, mean, g0, g_range, ave_a", [
+    ("intersection", "window", 61.0, 42.0, 3.775),  # mcvar's defaults
+    ("global", "table", 70.0, 96.0, 3.5),  # CrossSim v2.0
+    ("intersection", "table", 61.0, 42.0, 3.5),
+])
+def test_aggregated_update_by_hand(monkeypatch, window, mean, g0, g_range, ave_a):
+    """Noise-free tables, one aggregated update of lr x d = 0.01 per cell on a balanced pair:
+    the requested change per device is 0.01 g_range / 2 and becomes k = change / ave
+    pulse-equivalents of mean step mu(G0): device a's up cells (mu = 4 uS at G0) move by
+    change x 4 / ave_a, every other cell by exactly the change (mu = ave)."""
+    monkeypatch.setattr(lookup_module, "load_table_set", lambda name: synthetic_set())
+    device = Device(model="lookup", table_window=window, table_mean=mean)
+    tile = Tile(TileSpec(4, 3), device, pulsing=Pulsing(rule="continuous", aggregate=True),
+                seed=3)
+    assert tile.inst.g_zero == pytest.approx(g0 * US, rel=1e-14)
+    assert tile.inst.g_range == pytest.approx(g_range * US, rel=1e-14)
+    dev = tile.cells.lut_dev
+    assert set(np.unique(dev)) == {0, 1}
+    tile.update(np.ones(4), np.ones(3), 0.01)
+    change = 0.01 * g_range / 2 * US
+    up = g0 * US + change * np.where(dev[0] == 0, 4.0 / ave_a, 1.0)
+    np.testing.assert_allclose(tile.G[0], up, rtol=1e-9)  # (float32 quantiles: 6e-8)
+    np.testing.assert_allclose(tile.G[1], g0 * US - change, rtol=1e-9)
+
+
+def test_global_clip_is_the_range_of_all_devices(monkeypatch):
+    """Bounds 10 .. 130 uS for every cell; a device-a cell (measured up to 90 uS) at 89.9 uS
+    driven up by k = 21 / 3.775 pulse-equivalents of mu = 0.02 uS (noise-free) passes 90 uS,
+    and stops there when clipped to its own device's range."""
+    monkeypatch.setattr(lookup_module, "load_table_set", lambda name: synthetic_set())
+    for clip in ("global", "device"):
+        tile = Tile(TileSpec(4, 3), Device(model="lookup", table_clip=clip), seed=3,
+                    pulsing=Pulsing(rule="continuous", aggregate=True, n_max=1000))
+        if clip == "global":
+            assert (tile.cells.g_lo == 10 * US).all() and (tile.cells.g_hi == 130 * US).all()
+        a = tuple(np.argwhere(tile.cells.lut_dev == 0)[0])
+        tile.G[a] = 89.9 * US
+        tile.mark_written()
+        tile.update(np.ones(4), np.ones(3) if a[0] == 0 else -np.ones(3), 1.0)
+        expected = 89.9 + 21 / 3.775 * 0.02 if clip == "global" else 90.0
+        assert tile.G[a] == pytest.approx(expected * US, rel=1e-9)
+
+
+@pytest.mark.parametrize("pulsing", [Pulsing(rule="continuous", aggregate=True),
+                                     Pulsing(rule="deterministic")])
+def test_frozen_cells_never_move_again(synthetic, pulsing):
+    """With table_freeze, a cell outside the used window [40, 82] uS when an update starts
+    never moves again, while its neighbours inside keep moving; a cell exactly at the edge is
+    still updated. Without freezing the same cells move."""
+    lo, hi = synthetic.nominal_window
+    for freeze in (True, False):
+        tile = Tile(TileSpec(4, 3), Device(model="lookup", table_freeze=freeze),
+                    pulsing=pulsing, seed=5)
+        tile.G[0, 0, 0] = 83 * US  # above the window
+        tile.G[0, 0, 1] = hi  # at its upper edge
+        tile.G[1, 1, 1] = 39 * US  # below it
+        tile.mark_written()
+        lr = 2 * tile.inst.dw_siemens / tile.inst.g_range  # one nominal pulse per update
+        history = [tile.G.copy()]
+        for _ in range(20):  # plane 0 up, plane 1 down
+            tile.update(np.ones(4), np.ones(3), lr)
+            history.append(tile.G.copy())
+        H = np.array(history)
+        moved = H[1:] != H[:-1]  # (update, P, R, C)
+        if not freeze:
+            assert moved[0].all()
+            continue
+        outside = (H[:-1] < lo) | (H[:-1] > hi)  # at the start of each update
+        assert not moved[outside].any()
+        assert moved[~outside].all()
+        assert not moved[:, 0, 0, 0].any() and not moved[:, 1, 1, 1].any()
+        assert moved[0, 0, 0, 1] and not moved[1:, 0, 0, 1].any()
+        # cells left the window during the run while others still moved
+        assert (~outside[0] & outside[-1]).sum() >= 5
+        assert any((outside[t] & ~outside[0]).any() and moved[t].sum() >= 5 for t in range(20))
+
+
+def test_whole_table_mean_must_have_the_step_direction(monkeypatch):
+    """Device a's up table: mean step > 0 over its usable window, < 0 over the whole table
+    (mu = -40 uS at 10 uS): 'window' resolves, 'table' names the setting."""
+    g = np.array([10.0, 20.0, 90.0]) * US
+    mu = np.array([[-40.0, 1.0, 1.0], [-1.0, -1.0, -1.0]]) * US
+    s = LookupTableSet("odd", ("a",), np.stack([g, g])[None], np.broadcast_to([0.0, 1.0],
+                       (1, 2, 2)), np.stack([mu, mu], axis=1)[None])
+    assert s.ave[0, 0] > 0 > s.ave_table[0, 0]
+    monkeypatch.setattr(lookup_module, "load_table_set", lambda name: s)
+    assert resolve(Device(model="lookup")).dw_siemens > 0
+    with pytest.raises(ValueError, match=r"device\.table_mean: 'table': device 'a'.*increasing"):
+        resolve(Device(model="lookup", table_mean="table"))
+
+
+def test_window_must_lie_in_the_measured_range(synthetic):
+    with pytest.raises(ValueError, match=r"device\.g_min.*every measured device's range "
+                                         r"\[3e-05, 9e-05\]"):
+        resolve(Device(model="lookup", g_max=100 * US))
+    assert resolve(Device(model="lookup", table_window="global", g_max=100 * US)).g_max == 100 * US
+    with pytest.raises(ValueError, match=r"device\.g_min.*global range \[1e-05, 0\.00013\]"):
+        resolve(Device(model="lookup", table_window="global", g_min=5 * US))

@@ -68,7 +68,7 @@ LookupTables = namedtuple("LookupTables", [
     "u_points",  # (D, 2, M) float64 [1]: CDF points
     "quantiles",  # (D, 2, K, M) float32 [S]: step quantiles, each G bin's M values contiguous
     "mu",  # (D, 2, K) float64 [S]: mean step at each G bin
-    "k_scale",  # (D, 2) float64 [1]: nominal step / the device's window-average step
+    "k_scale",  # (D, 2) float64 [1]: nominal step / the device's mean step (table_mean)
 ])
 LookupTables.__doc__ = ("Measured lookup tables of a 'lookup' device (docs/devices.md, "
                         "'Lookup tables'); one-element dummies for step models.")

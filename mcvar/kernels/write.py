@@ -4,7 +4,8 @@ One call applies the rank-1 update ``dW = lr * outer(x, d)`` to a tile: pulse co
 from ``x`` (rows) and ``d`` (cols) by one of the rules below, then each pulse changes the
 cell's conductance through its device model with cycle-to-cycle noise, clipped to the cell's
 bounds after every pulse. A balanced pair moves push-pull: plane 0 in the update's direction,
-plane 1 opposite. Stuck cells receive pulses but never move.
+plane 1 opposite. Stuck cells receive pulses but never move; so do lookup-table cells outside
+the used window when ``freeze`` is on (``Device.table_freeze``), checked once per update.
 
 Pulse rules (``c = lr / dw_pulse`` pulses per unit ``x d``):
 
@@ -67,6 +68,9 @@ UpdateConfig = namedtuple("UpdateConfig", [
     "calibrated",  # bool: lookup aggregate steps scaled by the mean step at the present G
     "dw_nominal",  # float: nominal step of one pulse [S] (what pulses_per_unit assumes)
     "g_zero",  # float: conductance at zero weight [S] (the soft-bounds anchor)
+    "freeze",  # bool: lookup tables: cells outside [freeze_lo, freeze_hi] are not updated
+    "freeze_lo",  # float: lower end of the used window [S] (freeze)
+    "freeze_hi",  # float: upper end of the used window [S] (freeze)
 ])
 
 
@@ -116,6 +120,14 @@ def _popcount(v):
         v &= v - np.uint64(1)
         n += 1
     return n
+
+
+@jit(inline="always")
+def _frozen(cfg, g):
+    """Whether a cell at conductance ``g`` [S] sits this update out: ``cfg.freeze`` and ``g``
+    outside the used window ``[cfg.freeze_lo, cfg.freeze_hi]`` (CrossSim v2.0's multi-device
+    tables; docs/devices.md, section 7). One predictable branch per cell when off."""
+    return cfg.freeze and (g < cfg.freeze_lo or g > cfg.freeze_hi)
 
 
 @jit(inline="always")
@@ -224,9 +236,10 @@ def _lookup_row(i, n, k_row, xi, d, req, G, offset, cells, tables, cfg, key, op,
     """Aggregated lookup-table update of the ``n`` pulsed cells of row ``i``.
 
     A cell's ``k`` nominal pulses become ``k_s = k * k_scale[dev, s]`` steps of its device's
-    own window average in direction s (CrossSim's ``k = dw / ave_s``), or with
+    own mean step in direction s (CrossSim's ``k = dw / ave_s``; ``Device.table_mean``), or with
     ``cfg.calibrated`` ``k dw_nominal / |mu_s(G)|``: the mean step at the present G, so the
-    expected change is what was asked (a read-before-write calibrated update); the change is
+    expected change is what was asked (a read-before-write calibrated update); stuck cells and
+    cells :func:`_frozen` at the start of the update are skipped; the change is
     :func:`mcvar.kernels.lut.lut_aggregate` of ``k_s`` times the cell's d2d scale, with the
     cell's first uniform (draw 0). ``k_row`` (C,): the row's nominal pulse counts;
     ``scratch.pulsed[:n]`` its pulsed columns; ``scratch.words``: the cells' draw-0 random
@@ -254,8 +267,10 @@ def _lookup_row(i, n, k_row, xi, d, req, G, offset, cells, tables, cfg, key, op,
             direction = 0 if up else 1
             if stuck[p, i, j] != 0:
                 continue
-            dev = lut_dev[p, i, j]
             g0 = G[p, i, j]
+            if _frozen(cfg, g0):
+                continue
+            dev = lut_dev[p, i, j]
             u = uniform_of(words[0, p * n + m], words[1, p * n + m], 0)
             ints[0, e] = p
             ints[1, e] = m
@@ -408,10 +423,12 @@ def _update_rows(r0, r1, tile, x, d, req, cfg, op, rbits, cbits, row_counts, scr
                 j = np.uint64(pulsed[m])  # (unsigned: no negative-index wraparound)
                 if stuck[p, i, j] != 0:
                     continue
+                g0 = G[p, i, j]
+                if _frozen(cfg, g0):
+                    continue
                 k = k_row[j]
                 up = ((req[i, j] if per_cell else xi * d[j]) > 0.0) == (p == 0)
                 cell = (p * R + i) * C + pulsed[m]
-                g0 = G[p, i, j]
                 lo, hi = g_lo[p, i, j], g_hi[p, i, j]
                 if model == LOOKUP:  # the d2d scale of the measured steps
                     g = _lookup_cell(g_bins, u_points, quantiles, mu, lut_dev[p, i, j], up, k, g0,
