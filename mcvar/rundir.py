@@ -16,7 +16,10 @@ import errno
 import fcntl
 import os
 import socket
+import tempfile
 from pathlib import Path
+
+from .results import PIECES
 
 LOCK_FILE = ".lock"
 DAMAGED = "damaged"  #: sub-folder of set-aside pieces
@@ -58,6 +61,10 @@ def make_dirs(path) -> Path:
     """Create folder ``path`` (and its parents), or raise :class:`RunDirectoryError` with a
     one-line reason (a parent is a file, no permission, read-only file system)."""
     path = Path(path)
+    blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise RunDirectoryError(f"{blocking}: is a file, not a folder; choose another "
+                                "--output / --run-dir")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -73,18 +80,12 @@ def check_writable(folder) -> None:
     if not folder.is_dir():
         raise RunDirectoryError(f"{folder}: not a folder; choose another --output / --run-dir")
     try:
-        fd, probe = _probe(folder)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".mcvar-probe-", suffix=".tmp")
     except OSError as err:
         raise RunDirectoryError(f"{folder}: cannot write there ({_reason(err)}); choose "
                                 "another --output / --run-dir") from None
     os.close(fd)
     os.remove(probe)
-
-
-def _probe(folder: Path):
-    import tempfile
-
-    return tempfile.mkstemp(dir=folder, prefix=".mcvar-probe-", suffix=".tmp")
 
 
 def _reason(err: OSError) -> str:
@@ -95,7 +96,7 @@ def remove_stale_temporaries(run_dir) -> list[Path]:
     """Remove the ``*.tmp`` files a killed run left in ``run_dir`` and its pieces (call it
     holding the lock: no live run is writing them); returns what was removed."""
     run_dir = Path(run_dir)
-    stale = [p for folder in (run_dir, run_dir / "pieces") if folder.is_dir()
+    stale = [p for folder in (run_dir, run_dir / PIECES) if folder.is_dir()
              for p in folder.glob(".*.tmp")]
     for path in stale:
         path.unlink(missing_ok=True)
