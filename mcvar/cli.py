@@ -254,8 +254,9 @@ def plot(result, output, which):
     from .plot import plot_result
     from .results import open_results
 
+    ds = open_results(result)
     try:
-        drawn = plot_result(open_results(result), output, which or None)
+        drawn = plot_result(ds, output, which or None)
     except (ValueError, KeyError) as err:  # nothing to plot, bad suffix, panel without data
         raise click.ClickException(str(err).strip("'\"")) from None
     click.echo(f"wrote {output} (panels: {', '.join(drawn)})", err=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import re
 import socket
 import tempfile
 import warnings
@@ -321,7 +322,8 @@ def open_results(path) -> xr.Dataset:
     try:
         ds = xr.open_dataset(path, engine="netcdf4")
     except Exception as err:  # not netCDF, empty, truncated: HDF5 and xarray differ in type
-        reason = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+        reason = re.sub(r":\s*'[^']*'$", "", str(err).splitlines()[0])[:160] if str(err) \
+            else type(err).__name__  # without the file name HDF5 repeats
         raise ResultFileError(f"{path}: not a result file of mcvar (netCDF expected; "
                               f"{reason}); give a RESULT.nc or RESULT.run folder") from None
     if "mcvar_version" not in ds.attrs:
