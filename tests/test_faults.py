@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from click.testing import CliRunner
 
 from mcvar.cli import main
 from mcvar.execute import run_scenario
-from mcvar.results import PIECES, piece_path
+from mcvar.results import PIECES
 from mcvar.rundir import DAMAGED, RunDirectoryLocked, locked
 from mcvar.scenario import loads
 from mcvar.variables import nondeterministic, summary_names
@@ -62,9 +63,24 @@ def scenario():
 
 
 @pytest.fixture(scope="module")
-def reference():
-    """The undisturbed result, in this process."""
-    return deterministic(run_scenario(scenario(), scheduler="synchronous"))
+def finished(tmp_path_factory) -> Path:
+    """The result file of an undisturbed run in this process (its run directory next to it)."""
+    out = tmp_path_factory.mktemp("finished") / "r.nc"
+    run_scenario(scenario(), out, scheduler="synchronous")
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(finished):
+    """The undisturbed result."""
+    return deterministic(xr.load_dataset(finished))
+
+
+def copy_of(finished: Path, folder: Path) -> Path:
+    """A copy of the finished run (result file and run directory) in ``folder``."""
+    shutil.copytree(finished.with_suffix(".run"), folder / "r.run")
+    shutil.copy2(finished, folder / "r.nc")
+    return folder / "r.nc"
 
 
 def identical(ds: xr.Dataset, reference: xr.Dataset) -> None:
@@ -113,18 +129,18 @@ def _swap(path, other):  # two tasks' files exchanged: each is a valid piece of 
 
 
 def _foreign(path, _other):  # the same task of another scenario (another seed)
-    alien = loads(SCENARIO.replace("seed = 5", "seed = 6"), source="alien.toml")
-    run_scenario(alien, run_dir=path.parent.parent.with_name("alien.run"),
-                 scheduler="synchronous")
-    path.write_bytes((path.parent.parent.with_name("alien.run") / PIECES / path.name)
-                     .read_bytes())
+    alien = loads(SCENARIO.replace("seed = 5", "seed = 6").replace("trials = 16", "trials = 4"),
+                  source="alien.toml")
+    run_dir = path.parent.parent.with_name("alien.run")
+    run_scenario(alien, run_dir=run_dir, scheduler="synchronous")
+    path.write_bytes((run_dir / PIECES / path.name).read_bytes())
 
 
 @pytest.mark.parametrize("damage", [_truncate, _empty, _random, _swap, _foreign],
                          ids=["truncated", "emptied", "random", "swapped", "foreign"])
-def test_damaged_pieces_are_set_aside_and_recomputed(tmp_path, reference, damage, caplog):
-    out = tmp_path / "r.nc"
-    run_scenario(scenario(), out, scheduler="synchronous")
+def test_damaged_pieces_are_set_aside_and_recomputed(tmp_path, finished, reference, damage,
+                                                     caplog):
+    out = copy_of(finished, tmp_path)
     run_dir = out.with_suffix(".run")
     first, second = pieces(run_dir)[:2]
     damage(first, second)
@@ -137,9 +153,8 @@ def test_damaged_pieces_are_set_aside_and_recomputed(tmp_path, reference, damage
     assert len(reported) == len(damaged) and all(first.parent.name in r for r in reported)
 
 
-def test_stale_temporary_files_are_removed_by_the_next_run(tmp_path, reference):
-    out = tmp_path / "r.nc"
-    run_scenario(scenario(), out, scheduler="synchronous")
+def test_stale_temporary_files_are_removed_by_the_next_run(tmp_path, finished, reference):
+    out = copy_of(finished, tmp_path)
     run_dir = out.with_suffix(".run")
     stale = [run_dir / PIECES / ".p00000_t000000-000003.nc.abc123.tmp",
              run_dir / ".scenario.toml.x.tmp"]
@@ -149,14 +164,17 @@ def test_stale_temporary_files_are_removed_by_the_next_run(tmp_path, reference):
     assert not any(p.exists() for p in stale)
 
 
-def test_files_follow_the_umask(tmp_path):
+def test_files_follow_the_umask(tmp_path, finished):
+    out = copy_of(finished, tmp_path)
+    run_dir = out.with_suffix(".run")
+    redone = pieces(run_dir)[0]
+    redone.unlink()
     old = os.umask(0o027)
     try:
-        out = tmp_path / "r.nc"
         run_scenario(scenario(), out, scheduler="synchronous")
     finally:
         os.umask(old)
-    files = [out, out.with_suffix(".run") / "scenario.toml", *pieces(out.with_suffix(".run"))]
+    files = [out, run_dir / "scenario.toml", redone]  # the files this run wrote
     assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(0o640)}
 
 
@@ -171,7 +189,8 @@ with locked(sys.argv[1]):
 """
 
 
-def test_second_run_to_the_same_output_stops_at_once_until_the_first_dies(tmp_path, reference):
+def test_second_run_to_the_same_output_stops_at_once_until_the_first_dies(tmp_path, finished,
+                                                                         reference):
     out = tmp_path / "r.nc"
     run_dir = out.with_suffix(".run")
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(run_dir)], cwd=ROOT,
@@ -191,6 +210,7 @@ def test_second_run_to_the_same_output_stops_at_once_until_the_first_dies(tmp_pa
             run_scenario(scenario(), out, scheduler="synchronous")
     finally:
         stop(holder)  # a crash (SIGKILL) releases the lock
+    shutil.copytree(finished.with_suffix(".run"), run_dir, dirs_exist_ok=True)  # no rerun
     identical(run_scenario(scenario(), out, scheduler="synchronous"), reference)
 
 
