@@ -326,10 +326,10 @@ def open_results(path) -> xr.Dataset:
             else type(err).__name__  # without the file name HDF5 repeats
         raise ResultFileError(f"{path}: not a result file of mcvar (netCDF expected; "
                               f"{reason}); give a RESULT.nc or RESULT.run folder") from None
-    if "mcvar_version" not in ds.attrs:
+    if "mcvar_version" not in ds.attrs and not any(v in VARIABLES for v in ds.data_vars):
         ds.close()
         raise ResultFileError(f"{path}: a netCDF file, but not a result of mcvar (no "
-                              "mcvar_version attribute); give a RESULT.nc or RESULT.run folder")
+                              "variable of mcvar's); give a RESULT.nc or RESULT.run folder")
     return ds
 
 
