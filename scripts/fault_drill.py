@@ -5,8 +5,9 @@ SIGKILLed mid-run and replaced, each result compared bitwise with an undisturbed
 
 Starts ``dask scheduler`` on 127.0.0.1 (one for the whole drill), then per run: a worker
 group (``dask worker --nworkers W``, one thread each, in its own process group), ``mcvar run
-SCENARIO --scheduler FILE`` as a subprocess (into an empty run directory), and, once the run has saved its first
-piece, SIGKILL of the whole worker group (nannies and workers) and a new group in its place.
+SCENARIO --scheduler FILE`` as a subprocess (into an empty run directory), and, once the run
+has saved its first piece, SIGKILL of the whole worker group (nannies and workers) and a new
+group in its place.
 The run must finish with the result of an undisturbed in-process run (wall times and global
 attributes aside). Prints one line per run and a summary; exit status 1 if any run failed
 or differed. Everything started is stopped by its process group at the end.
