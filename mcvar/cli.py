@@ -28,12 +28,13 @@ def _input_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from .execute import RunDirectoryError
+        from .results import ResultFileError
+        from .rundir import RunDirectoryError
         from .scenario import ScenarioError
 
         try:
             return func(*args, **kwargs)
-        except (ScenarioError, RunDirectoryError, FileNotFoundError) as err:
+        except (ScenarioError, RunDirectoryError, ResultFileError, FileNotFoundError) as err:
             raise InputError(str(err)) from None
 
     return wrapper
@@ -168,9 +169,10 @@ def validate(scenario, overrides, trials, tiny):
     from rich.console import Console
     from rich.table import Table
 
-    from .scenario import load
+    from .scenario import check_memory, load
 
     sc = load(scenario, overrides, trials=trials, tiny=tiny)
+    check_memory(sc)
     console = Console()
     points = math.prod(sc.shape)
     console.print(f"[bold]{sc.name}[/bold]: {sc.settings.description}".rstrip(": "))
@@ -180,7 +182,7 @@ def validate(scenario, overrides, trials, tiny):
     if sc.axes:
         table = Table("dimension", "size", "parameters", "values")
         for axis in sc.axes:
-            values = [", ".join(map(str, v)) for v in axis.values]
+            values = [_some(v) for v in axis.values]
             if axis.labels:
                 values = [f"labels: {', '.join(axis.labels)}"] + values
                 keys = ["", *axis.keys]
@@ -191,6 +193,14 @@ def validate(scenario, overrides, trials, tiny):
                               key, text)
         console.print(table)
     console.print("[green]valid[/green]")
+
+
+def _some(values, shown: int = 6) -> str:
+    """Sweep ``values`` as text: all of them, or the first and last few and how many."""
+    if len(values) <= 2 * shown:
+        return ", ".join(map(str, values))
+    return (", ".join(map(str, values[:shown])) + ", ..., " +
+            ", ".join(map(str, values[-shown:])) + f" ({len(values):,} values)")
 
 
 @main.command(short_help="Summarise RESULT: a table, CSV, Markdown or JSON.")
@@ -244,8 +254,9 @@ def plot(result, output, which):
     from .plot import plot_result
     from .results import open_results
 
+    ds = open_results(result)
     try:
-        drawn = plot_result(open_results(result), output, which or None)
+        drawn = plot_result(ds, output, which or None)
     except (ValueError, KeyError) as err:  # nothing to plot, bad suffix, panel without data
         raise click.ClickException(str(err).strip("'\"")) from None
     click.echo(f"wrote {output} (panels: {', '.join(drawn)})", err=True)

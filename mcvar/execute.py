@@ -4,9 +4,15 @@ Work is split into tasks (:meth:`mcvar.scenario.Scenario.tasks`: a block of tria
 sweep point, or a point's cost). Tasks return their result to the client, which writes it at
 once as a piece of the run directory (:mod:`mcvar.results`), so workers need no shared file
 system and an interrupted run loses nothing already finished. Rerunning resumes: tasks whose
-piece exists are skipped (the run directory's ``scenario.toml`` must match). A task that
-raises is retried ``retries`` times; if it keeps failing, the others still complete and the
-failure is reported with its sweep point.
+piece exists and passes its check are skipped (the run directory's ``scenario.toml`` must
+match); a damaged or foreign piece is set aside and computed again (:mod:`mcvar.rundir`,
+which also locks the run directory against a second run). A task that raises is retried
+``retries`` times; if it keeps failing, the others still complete and the failure is reported
+with its sweep point. A task lost with its worker (killed, out of memory, restarted by its
+nanny: dask's ``KilledWorker``, or a result that vanished with the worker) is submitted again
+up to ``lost_retries`` times, each loss logged with the worker and the reason; a run whose
+workers die therefore completes on the workers that remain or replace them, with the same
+numbers as an undisturbed run.
 
 Parallelism is one level only: one thread per dask worker process, Numba pinned to one thread
 there (``NUMBA_NUM_THREADS=1``, applied again by each task: a worker may have imported Numba
@@ -19,10 +25,14 @@ workers start, so workers only read it; job-queue workers compile in memory inst
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import logging
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +41,15 @@ import xarray as xr
 
 from . import workloads
 from .accelerate import threads_from_environment
-from .results import PIECES, SCENARIO_FILE, assemble, make_piece, piece_path, write_netcdf, \
-    write_text
-from .scenario import Scenario, Task, load
+from .results import (PIECES, SCENARIO_FILE, assemble, check_piece, make_piece, piece_path,
+                      scenario_digest, write_netcdf, write_piece, write_text)
+from .rundir import (RunDirectoryError, locked, make_dirs, remove_stale_temporaries,
+                     set_aside)
+from .scenario import Scenario, Task, check_memory, load, workers_that_fit
 
 RETRIES = 2  #: extra attempts of a task that raises
+LOST_RETRIES = 5  #: extra submissions of a task lost with its worker
+log = logging.getLogger(__name__)
 SYNCHRONOUS = "synchronous"
 #: environment of local worker processes: one thread each, nothing oversubscribes the cores
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -43,10 +57,6 @@ WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS
 #: job-queue workers also compile in memory (no shared on-disk cache writers)
 JOBQUEUE_ENV = {**WORKER_ENV, "MCVAR_NUMBA_CACHE": "0"}
 CLUSTERS = ("slurm", "pbs")
-
-
-class RunDirectoryError(ValueError):
-    """The run directory belongs to a different scenario (or is not a run directory)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,8 @@ class RunError(RuntimeError):
 
 def run_scenario(scenario, output=None, *, run_dir=None, overrides=(), trials=None,
                  tiny=False, client=None, scheduler=None, workers=None, fresh=False,
-                 retries=RETRIES, warmup=True, progress=False) -> xr.Dataset:
+                 retries=RETRIES, lost_retries=LOST_RETRIES, warmup=True,
+                 progress=False) -> xr.Dataset:
     """Run ``scenario`` (a :class:`~mcvar.scenario.Scenario` or a file) and return its result.
 
     ``output``: write the result there (netCDF, atomically); pieces then go to ``run_dir``
@@ -87,7 +98,10 @@ def run_scenario(scenario, output=None, *, run_dir=None, overrides=(), trials=No
     :func:`mcvar.scenario.load` (files only). Where tasks run: ``client`` (a
     ``distributed.Client``), else ``scheduler`` (``"synchronous"`` for in-process, a
     scheduler address or a scheduler file ``*.json``), else a new local cluster of ``workers``
-    processes (default: one per core). ``fresh`` discards earlier pieces. ``warmup`` compiles
+    processes (default: one per core). ``fresh`` discards earlier pieces. ``retries``: extra
+    attempts of a task that raises; ``lost_retries``: extra submissions of a task lost with
+    its worker. The run directory is locked while the run writes to it
+    (:class:`~mcvar.rundir.RunDirectoryLocked` if another run holds it). ``warmup`` compiles
     the kernels in this process before tasks go to workers (filling Numba's on-disk cache,
     which workers on this machine then only read). ``progress`` shows a progress bar on
     stderr. Raises :class:`RunError` if tasks keep failing (finished pieces are kept).
@@ -102,14 +116,19 @@ def run_scenario(scenario, output=None, *, run_dir=None, overrides=(), trials=No
         run_dir = temporary.name
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(output)
     try:
-        failures = execute(scenario, run_dir, client=client, scheduler=scheduler,
-                           workers=workers, fresh=fresh, retries=retries, warmup=warmup,
-                           progress=progress)
-        if failures:
-            raise RunError(failures, None if temporary else run_dir)
-        ds = assemble(scenario, run_dir)
+        if client is None and scheduler in (None, SYNCHRONOUS):  # tasks run on this machine
+            check_memory(scenario)
         if output is not None:
-            write_netcdf(ds, output)
+            check_output(output)
+        with locked(run_dir):
+            failures = execute(scenario, run_dir, client=client, scheduler=scheduler,
+                               workers=workers, fresh=fresh, retries=retries,
+                               lost_retries=lost_retries, warmup=warmup, progress=progress)
+            if failures:
+                raise RunError(failures, None if temporary else run_dir)
+            ds = assemble(scenario, run_dir)
+            if output is not None:
+                write_netcdf(ds, output)
         return ds
     finally:
         if temporary is not None:
@@ -121,17 +140,31 @@ def default_run_dir(output) -> Path:
     return Path(output).with_suffix(".run")
 
 
+def check_output(output) -> None:
+    """Raise :class:`RunDirectoryError` (one line) unless result file ``output`` can be
+    written: its folder exists or can be created, is writable, and ``output`` is no folder."""
+    output = Path(output)
+    if output.is_dir():
+        raise RunDirectoryError(f"{output}: is a folder; give a file name such as "
+                                f"{output / 'result.nc'}")
+    make_dirs(output.parent)
+
+
 def execute(scenario: Scenario, run_dir, *, client=None, scheduler=None, workers=None,
-            fresh=False, retries=RETRIES, warmup=True, progress=False) -> list[TaskFailure]:
-    """Run the tasks of ``scenario`` whose pieces are not in ``run_dir`` yet; returns the
-    tasks that failed on every attempt (see :func:`run_scenario` for the arguments)."""
+            fresh=False, retries=RETRIES, lost_retries=LOST_RETRIES, warmup=True,
+            progress=False) -> list[TaskFailure]:
+    """Run the tasks of ``scenario`` whose pieces are not in ``run_dir`` yet (or are damaged:
+    those are set aside); returns the tasks that failed on every attempt (see
+    :func:`run_scenario` for the arguments). The caller holds the run directory's lock
+    (:func:`mcvar.rundir.locked`)."""
     from rich.console import Console
 
     console = Console(stderr=True, quiet=not progress)
     run_dir = Path(run_dir)
     prepare_run_dir(scenario, run_dir, fresh)
+    remove_stale_temporaries(run_dir)
     tasks = scenario.tasks()
-    todo = [t for t in tasks if not piece_path(run_dir, t).exists()]
+    todo = missing_pieces(scenario, run_dir, tasks)
     if len(todo) < len(tasks):
         console.print(f"resuming {run_dir}: {len(tasks) - len(todo)} of {len(tasks)} tasks "
                       "already done")
@@ -144,18 +177,40 @@ def execute(scenario: Scenario, run_dir, *, client=None, scheduler=None, workers
     if synchronous:
         with bar:
             return _run_synchronous(scenario, todo, run_dir, retries, bar)
+    retry = (retries, lost_retries)
     if client is not None:
-        return _run_distributed(client, scenario, todo, run_dir, retries, bar, console)
+        return _run_distributed(client, scenario, todo, run_dir, retry, bar, console)
     from distributed import Client
 
     if scheduler is not None:
         where = {"scheduler_file": scheduler} if str(scheduler).endswith(".json") else \
             {"address": scheduler}
         with Client(**where) as own:
-            return _run_distributed(own, scenario, todo, run_dir, retries, bar, console)
-    with local_cluster(min(workers or available_cores(), len(todo))) as cluster, \
+            return _run_distributed(own, scenario, todo, run_dir, retry, bar, console)
+    wanted = min(workers or available_cores(), len(todo))
+    workers = workers_that_fit(scenario, wanted)
+    if workers < wanted:
+        log.warning("memory for %d of %d workers only: running %d", workers, wanted, workers)
+    with local_cluster(workers) as cluster, \
             Client(cluster) as own:
-        return _run_distributed(own, scenario, todo, run_dir, retries, bar, console)
+        return _run_distributed(own, scenario, todo, run_dir, retry, bar, console)
+
+
+def missing_pieces(scenario: Scenario, run_dir: Path, tasks: list[Task]) -> list[Task]:
+    """The ``tasks`` without an intact piece in ``run_dir``; a damaged or foreign piece is
+    reported and moved to ``run_dir/damaged/``."""
+    key, todo = scenario_digest(scenario), []
+    for task in tasks:
+        path = piece_path(run_dir, task)
+        if path.exists():
+            _, problem = check_piece(path, task, key)
+            if problem is None:
+                continue
+            moved = set_aside(run_dir, path)
+            log.warning("piece %s is damaged (%s): moved to %s, computing it again",
+                        path, problem, moved)
+        todo.append(task)
+    return todo
 
 
 def prepare_run_dir(scenario: Scenario, run_dir: Path, fresh: bool = False) -> None:
@@ -192,43 +247,96 @@ def run_task(config: workloads.Configuration, task: Task, retries: int = RETRIES
 
 
 def _run_synchronous(scenario, todo, run_dir, retries, bar) -> list[TaskFailure]:
-    failures = []
+    failures, key = [], scenario_digest(scenario)
     for task in todo:
         try:
             ds = run_task(scenario.configuration(task.point), task, retries)
         except Exception as err:
             failures.append(TaskFailure(task, scenario.describe(task.point), _describe(err)))
         else:
-            write_netcdf(make_piece(ds, scenario, task), piece_path(run_dir, task))
+            _save(ds, scenario, task, run_dir, key)
         bar.advance()
     return failures
 
 
-def _run_distributed(client, scenario, todo, run_dir, retries, bar, console) -> list[TaskFailure]:
+def _save(ds, scenario, task, run_dir, key) -> None:
+    write_piece(make_piece(ds, scenario, task, key), piece_path(run_dir, task), task, key)
+
+
+def _run_distributed(client, scenario, todo, run_dir, retry, bar, console) -> list[TaskFailure]:
+    """Run ``todo`` on ``client``'s workers, saving each result as it arrives; a task lost
+    with its worker is submitted again (``retry = (retries, lost_retries)``)."""
     from distributed import as_completed
 
+    retries, lost_retries = retry
     if client.run_on_scheduler(_has_dashboard):
         console.print(f"dask dashboard: {client.dashboard_link}")
-    run = uuid.uuid4().hex[:8]
-    futures = {client.submit(run_task, scenario.configuration(t.point), t, retries,
-                             key=f"mcvar-{scenario.name}-{t.id}-{run}", pure=False): t
-               for t in todo}
+    run, key = uuid.uuid4().hex[:8], scenario_digest(scenario)
+    losses = dict.fromkeys((t.id for t in todo), 0)
+    workers = _workers(client)
+
+    def submit(task):
+        return client.submit(run_task, scenario.configuration(task.point), task, retries,
+                             key=f"mcvar-{scenario.name}-{task.id}-{run}-{losses[task.id]}",
+                             pure=False)
+
+    futures = {submit(t): t for t in todo}
     failures = []
     try:
         with bar:
-            for future in as_completed(futures):
+            pending = as_completed(futures)
+            for future in pending:
                 task = futures.pop(future)
-                if future.status == "finished":
-                    write_netcdf(make_piece(future.result(), scenario, task),
-                                 piece_path(run_dir, task))
-                else:
-                    failures.append(TaskFailure(task, scenario.describe(task.point),
-                                                _describe(future.exception())))
+                ds, lost, error = _outcome(future)
                 future.release()
+                if ds is not None:
+                    _save(ds, scenario, task, run_dir, key)
+                elif lost:
+                    now = _workers(client)
+                    gone, workers = workers - now, now
+                    lost += f"; workers gone: {', '.join(sorted(gone))}" if gone else ""
+                    if losses[task.id] < lost_retries:
+                        losses[task.id] += 1
+                        log.warning("task %s lost (%s): submitted again, loss %d of at most "
+                                    "%d", task.id, lost, losses[task.id], lost_retries)
+                        again = submit(task)
+                        futures[again] = task
+                        pending.add(again)
+                        continue
+                    error = f"lost with its worker {lost_retries + 1} times (last: {lost})"
+                if error is not None:
+                    failures.append(TaskFailure(task, scenario.describe(task.point), error))
                 bar.advance()
     finally:
         client.cancel(list(futures))  # interrupted: drop what has not finished
     return failures
+
+
+def _outcome(future):
+    """``(result, lost, error)`` of a done ``future``: the result; else why it was lost with
+    its worker (to submit again); else the error the task raised on every attempt."""
+    from distributed import KilledWorker
+
+    if future.status == "error":
+        err = future.exception()
+        if isinstance(err, KilledWorker):
+            worker = getattr(err.last_worker, "address", err.last_worker)
+            return None, f"KilledWorker: its worker {worker} died while running it", None
+        return None, None, _describe(err)
+    if future.status != "finished":  # lost (its result died with the worker) or cancelled
+        return None, f"status {future.status!r}", None
+    try:
+        return future.result(), None, None
+    except Exception as err:  # the worker holding the result died before we fetched it
+        return None, f"result not fetched: {_describe(err)}", None
+
+
+def _workers(client) -> set[str]:
+    """Addresses of the workers the scheduler knows now."""
+    try:
+        return set(client.scheduler_info().get("workers", {}))
+    except Exception:  # scheduler unreachable for the moment: report no departures
+        return set()
 
 
 def _has_dashboard() -> bool:
@@ -294,13 +402,27 @@ def available_cores() -> int:
 def local_cluster(workers: int):
     """A dask ``LocalCluster`` of ``workers`` single-threaded processes (dashboard when bokeh
     is installed)."""
-    import logging
-
     from distributed import LocalCluster
 
-    return LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                        env=WORKER_ENV, dashboard_address=":0" if _has_dashboard() else None,
-                        silence_logs=logging.ERROR)
+    with _sigint_ignored():  # inherited by the workers: Ctrl-C interrupts this process only
+        return LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                            env=WORKER_ENV, dashboard_address=":0" if _has_dashboard() else None,
+                            silence_logs=logging.ERROR)
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT (Ctrl-C) while processes are started in the block (in the main thread:
+    elsewhere signals cannot be changed, and are not delivered either), so that they ignore
+    it too; the client shuts them down instead of each printing a KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def jobqueue_cluster(kind: str, *, queue=None, account=None, cores: int = 1,

@@ -180,3 +180,51 @@ def test_tiny_run_gets_its_own_output(scenario, tmp_path, monkeypatch):
 def test_scheduler_and_cluster_exclude_each_other(scenario):
     result = invoke("run", scenario, "--scheduler", "synchronous", "--cluster", "slurm")
     assert result.exit_code == 2 and "not both" in result.output
+
+
+def _one_line_exit_2(result, *words):
+    assert result.exit_code == EXIT_INPUT, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert all(w in result.output for w in words), result.output
+
+
+@pytest.mark.parametrize("content", [b"", b"\x89HDF\r\n\x1a\n" + bytes(range(200)),
+                                     b"name = 'x'\n"], ids=["empty", "corrupt", "toml"])
+def test_show_on_what_is_no_result_exits_2_with_one_line(tmp_path, content):
+    path = tmp_path / "r.nc"
+    path.write_bytes(content)
+    for command in (("show", path), ("plot", path, "-o", tmp_path / "f.png")):
+        _one_line_exit_2(invoke(*command), str(path), "not a result file of mcvar")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc"]
+
+
+def test_binary_scenario_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_bytes(os.urandom(64) + b"\xff")
+    for command in ("validate", "run"):
+        _one_line_exit_2(invoke(command, path), str(path), "not a text file")
+
+
+def test_output_that_cannot_be_written_exits_2_and_writes_nothing(scenario, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    _one_line_exit_2(invoke("run", scenario, "-o", blocker / "sub" / "r.nc"),
+                     f"{blocker}: is a file, not a folder")
+    _one_line_exit_2(invoke("run", scenario, "--run-dir", blocker / "r.run", "-o",
+                            tmp_path / "r.nc"), f"{blocker}: is a file, not a folder")
+    _one_line_exit_2(invoke("run", scenario, "-o", "/proc/mcvar/r.nc"), "/proc/mcvar")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clitest.toml", "file"]
+
+
+def test_tiny_does_not_hide_a_bad_value(scenario):
+    for command in ("validate", "run"):
+        _one_line_exit_2(invoke(command, scenario, "--tiny", "--set", "trials=1000000000000"),
+                         "trials: got 1000000000000, allowed range [1, 1e+09]")
+
+
+def test_validate_summarises_a_long_sweep_list(scenario):
+    values = ", ".join(map(str, range(1, 25)))
+    result = invoke("validate", scenario, "--set", f"sweep.pulsing.bl=[{values}]")
+    assert result.exit_code == 0, result.output
+    assert "1, 2, 3, 4, 5, 6, ..., 19" in result.output and "values)" in result.output
+    assert "12, 13" not in result.output and len(result.output.splitlines()) < 20

@@ -253,6 +253,14 @@ BAD = [
     (("[kernels]", "[cost]\ndesigns = [\"tpu\"]\n[kernels]"), "cost.designs",
      "names from ('analog_reram'"),
     (("name = \"base\"", "name = \"a b\""), "name", "letters, digits"),
+    (("[device]", "[periphery]\ndac_bits = [8]\n[device]"), "periphery.dac_bits",
+     "allowed: 0 (ideal, no quantisation) or an integer in [2, "),
+    (("[device]", "[periphery]\nadc_bits = 6.5\n[device]"), "periphery.adc_bits",
+     "allowed: 0 (ideal, no quantisation) or an integer in [2, "),
+    (("seed = 3", "seed = 3\ntrials = 4"), "trials", "given twice (again on line"),
+    (("[kernels]", "[device]\nmodel = \"linear\"\n[kernels]"), "device", "given twice"),
+    (("[0.0, 0.01, 0.02]", str([i / 1e6 for i in range(20_000)])), "sweep.device.read_noise",
+     "the sweep has 40,000 points (20,000 x 2); allowed at most 10,000"),
 ]
 
 
@@ -291,6 +299,43 @@ def test_bad_files(tmp_path, text, message):
     with pytest.raises(ScenarioError, match=message) as info:
         load(path)
     assert str(info.value).startswith(str(path))
+
+
+def test_binary_file_is_not_a_scenario(tmp_path):
+    path = tmp_path / "b.toml"
+    path.write_bytes(bytes(range(256)))
+    with pytest.raises(ScenarioError, match=r"b.toml: not a text file \(byte 0x80 at offset "
+                                            r"128 is not UTF-8\); a scenario is a TOML file"):
+        load(path)
+
+
+def test_sweep_is_counted_before_it_is_expanded_or_checked():
+    axis = str(list(range(1, 1001)))  # 10^9 points: refused by their count, in no time
+    text = f"[kernels]\n[sweep]\nkernels.reads = {axis}\nkernels.updates = {axis}\n" \
+           f"[sweep.zip.g]\ndevice.read_noise = {[i / 1e3 for i in range(1000)]}\n"
+    with pytest.raises(ScenarioError, match=r"1,000,000,000 points \(1,000 x 1,000 x 1,000\)"):
+        loads(text, source="big.toml")
+
+
+def test_tiny_checks_the_values_as_given_before_shrinking_them():
+    text = BASE.replace("trials = 5", "trials = 1000000000000")
+    with pytest.raises(ScenarioError, match=r"trials: got 1000000000000, allowed range"):
+        loads(text, tiny=True)
+    assert loads(BASE, tiny=True).trials == sc.TINY["trials"]
+
+
+def test_tile_too_big_for_this_machine_is_refused_before_allocating():
+    from mcvar.scenario import check_memory, workers_that_fit
+    from mcvar.scenario.memory import BASE as WORKER, BYTES_PER_CELL
+
+    big = loads(BASE.replace("[device]", "[tile]\nrows = 16384\ncols = 16384\n[device]"))
+    need = WORKER + BYTES_PER_CELL * 16384 ** 2
+    with pytest.raises(ScenarioError, match=r"tile: a 16384 x 16384 tile needs about 86.5 GB "
+                                            r"per kernels task.* 8.0 GB available; allowed"):
+        check_memory(big, available=8e9)
+    check_memory(big, available=need)
+    assert workers_that_fit(big, 4, available=2.5 * need) == 2
+    assert workers_that_fit(big, 4, available=0.5 * need) == 1
 
 
 def test_missing_file_and_bad_override(tmp_path):

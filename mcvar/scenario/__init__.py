@@ -22,16 +22,19 @@ A scenario is a TOML file (``scenarios/*.toml``; docs/scenarios.md)::
 
 The modules, one job each: :mod:`.schema` (sections, settings, field types),
 :mod:`.values` (keys, types and ranges checked), :mod:`.sweep` (axes), :mod:`.points`
-(seeds and coordinates of sweep points), :mod:`.tomlio` (TOML in and out),
+(seeds and coordinates of sweep points), :mod:`.tomlio` (TOML in and out), :mod:`.memory`
+(memory a task needs against what the machine has),
 :mod:`.model` (:class:`Scenario`, :class:`Task`) and :mod:`.load` (:func:`load`).
 """
 
 from .errors import ScenarioError
 from .load import TINY, load, loads, shrink
+from .memory import check_memory, workers_that_fit
 from .model import Scenario, Task
 from .schema import SECTIONS, TARGET_TASKS, WORKLOADS, Settings
 from .sweep import Axis
 from .tomlio import dumps_toml, parse_override
 
 __all__ = ["SECTIONS", "TARGET_TASKS", "TINY", "WORKLOADS", "Axis", "Scenario", "ScenarioError",
-           "Settings", "Task", "dumps_toml", "load", "loads", "parse_override", "shrink"]
+           "Settings", "Task", "check_memory", "dumps_toml", "load", "loads", "parse_override",
+           "shrink", "workers_that_fit"]

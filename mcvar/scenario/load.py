@@ -39,9 +39,13 @@ def load(path, overrides=(), *, trials: int | None = None, tiny: bool = False) -
     """
     source = str(path)
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise ScenarioError(source, None, f"cannot read the file ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(source, None, f"not a text file (byte {err.object[err.start]:#04x} "
+                                          f"at offset {err.start} is not UTF-8); a scenario is "
+                                          "a TOML file") from None
     return loads(text, source=source, overrides=overrides, trials=trials, tiny=tiny,
                  default_name=Path(path).stem)
 
@@ -55,10 +59,9 @@ def loads(text: str, *, source: str = "<scenario>", overrides=(), trials: int | 
         set_path(raw, key, value, source)
     if trials is not None:
         raw["trials"] = trials
-    if tiny:
-        raw = shrink(raw)
     raw.setdefault("name", default_name)
-    return _build(raw, source)
+    scenario = _build(raw, source)  # the values as given are checked, tiny or not
+    return _build(shrink(raw), source) if tiny else scenario
 
 
 def shrink(raw: dict) -> dict:

@@ -36,6 +36,9 @@ class Axis:
         return f"sweep.zip.{self.dim}.{key}" if self.zipped else f"sweep.{key}"
 
 
+MAX_POINTS = 10_000  #: sweep points one scenario may have (counted before any expansion)
+
+
 def coord_name(path: str) -> str:
     """Coordinate name of swept parameter ``path``: its last two parts joined by ``_``."""
     return "_".join(path.split(".")[-2:])
@@ -46,6 +49,7 @@ def sweep_axes(source: str, sweep, tables: dict) -> list[Axis]:
     sections (a swept parameter's section must be one of them)."""
     if not isinstance(sweep, dict):
         raise ScenarioError(source, "sweep", f"expected a table [sweep], got {type_name(sweep)}")
+    _check_size(source, sweep)
     axes = []
     for key, value in sweep.items():
         if key == "zip":
@@ -62,6 +66,30 @@ def sweep_axes(source: str, sweep, tables: dict) -> list[Axis]:
                 axes.append(Axis(coord_name(path), (path,), (values,)))
     _check_names(source, axes)
     return axes
+
+
+def _check_size(source, sweep: dict) -> None:
+    """Refuse more than :data:`MAX_POINTS` sweep points, counted from the list lengths
+    before any value is checked or any point built."""
+    sizes = []
+    for key, value in sweep.items():
+        if key != "zip":
+            sizes += [(f"sweep.{p}", len(v)) for p, v in _leaves(source, {key: value}, "sweep")]
+        elif isinstance(value, dict):
+            for name, group in value.items():
+                where = f"sweep.zip.{name}"
+                lists = _leaves(source, {k: v for k, v in group.items() if k != "labels"},
+                                where) if isinstance(group, dict) else []
+                sizes.append((where, max((len(v) for _, v in lists), default=1)))
+    total = 1
+    for _, n in sizes:
+        total *= max(n, 1)
+    if total > MAX_POINTS:
+        shape = " x ".join(f"{n:,}" for _, n in sizes)
+        raise ScenarioError(source, max(sizes, key=lambda s: s[1])[0],
+                            f"the sweep has {total:,} points ({shape}); allowed at most "
+                            f"{MAX_POINTS:,} per scenario: split the study into several "
+                            "scenarios")
 
 
 def _zip_axis(source, name, group, tables) -> Axis:

@@ -15,11 +15,55 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  #: one part of a key path
 
 
 def read_toml(text: str, source: str) -> dict:
-    """The table of TOML ``text``; bad TOML raises :class:`ScenarioError` naming ``source``."""
+    """The table of TOML ``text``; bad TOML raises :class:`ScenarioError` naming ``source``
+    (and the key, for a key or table given twice)."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
+        twice = duplicate_key(text) if "Cannot overwrite" in str(err) or \
+            "Cannot declare" in str(err) else None
+        if twice is not None:
+            key, line = twice
+            raise ScenarioError(source, key, f"invalid TOML: given twice (again on line "
+                                             f"{line}); give each key once") from None
         raise ScenarioError(source, None, f"invalid TOML: {err}") from None
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGN = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def duplicate_key(text: str) -> tuple[str, int] | None:
+    """``(key path, line number)`` of the first key or table that ``text`` gives twice (a
+    line-by-line scan of plain keys and headers, for the error message), or None."""
+    values, headers, prefix, arrays = set(), set(), "", {}
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _HEADER.match(line)
+        if header:
+            name = _key_path(header.group(2))
+            if header.group(1) == "[[":  # each element of an array of tables is new
+                arrays[name] = arrays.get(name, -1) + 1
+                prefix = f"{name}[{arrays[name]}]"
+                continue
+            if name in headers or name in values:
+                return name, number
+            headers.add(name)
+            prefix = name
+            continue
+        assign = _ASSIGN.match(line)
+        if assign:
+            path = ".".join(filter(None, (prefix, _key_path(assign.group(1)))))
+            parts = path.split(".")
+            clash = [".".join(parts[:n]) for n in range(1, len(parts))
+                     if ".".join(parts[:n]) in values]  # a value, then a key inside it
+            if clash or path in values or path in headers:
+                return (clash or [path])[0], number
+            values.add(path)
+    return None
+
+
+def _key_path(text: str) -> str:
+    return ".".join(p.strip().strip("\"'") for p in text.split("."))
 
 
 def parse_override(item: str, source: str = "--set") -> tuple[str, object]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 
 from ..params import ParameterError, describe_range, validate
@@ -45,7 +46,7 @@ def checked_value(source: str, path: str, value, cls, name: str):
     meta = metadata(cls, name)
     allowed = ""
     if "units" in meta and meta.get("kind") not in (str, bool, tuple):
-        allowed = f"; allowed: {describe_range(meta)} [{meta['units']}]"
+        allowed = f"; allowed: {allowed_values(cls, name)}"
     if isinstance(value, dict):
         raise ScenarioError(source, path, f"got a table, expected a value{allowed}")
     if _sequence(hint) and (isinstance(value, list) or not _scalar_allowed(hint)):
@@ -63,6 +64,26 @@ def checked_value(source: str, path: str, value, cls, name: str):
         value = _scalar(hint, value)
     _check_field(source, path, cls, name, value)
     return value
+
+
+def allowed_values(cls, name: str) -> str:
+    """What field ``name`` of ``cls`` allows, for messages: its declared range and units;
+    for a field whose rule lives in the class (no declared range), the rule's own wording,
+    found by offering the class a value no such rule accepts."""
+    meta = metadata(cls, name)
+    declared = f"{describe_range(meta)} [{meta['units']}]"
+    kind = meta.get("kind")
+    if meta.get("choices") is not None or meta.get("low") is not None or \
+            meta.get("high") is not None or kind not in (int, float):
+        return declared
+    try:
+        cls(**{name: -(2 ** 62) if kind is int else -math.inf})
+    except ParameterError as err:
+        if err.key.endswith(f".{name}") and "allowed: " in err.reason:
+            return err.reason.split("allowed: ", 1)[1]
+    except Exception:  # noqa: BLE001 - another field's rule: fall back to the declaration
+        pass
+    return "an integer" if kind is int else "a number"
 
 
 def resolved_table(prefix: str, cls, table: dict, swept) -> dict:
@@ -121,8 +142,7 @@ def _check_field(source, path, cls, name, value) -> None:
     try:
         validate(probe)
     except ParameterError as err:
-        meta = metadata(cls, name)
         reason = err.reason
         if "allowed" not in reason:
-            reason += f"; allowed: {describe_range(meta)} [{meta['units']}]"
+            reason += f"; allowed: {allowed_values(cls, name)}"
         raise ScenarioError(source, path, reason) from None
