@@ -153,6 +153,10 @@ def run(scenario, output, run_dir, overrides, trials, tiny, scheduler, workers, 
     if not quiet:
         _print_table(ds)
     click.echo(f"wrote {output}", err=True)
+    from .analyses import write_analyses
+
+    for path in write_analyses(sc, ds, output):  # [sensitivity], [yield]
+        click.echo(f"wrote {path}", err=True)
 
 
 @main.command(short_help="Check SCENARIO without running it; print its sweep.")

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..devices import resolve
 from ..params import ParameterError
 from ..workloads import Configuration
+from .analyses import attach, extract
 from .errors import ScenarioError, unknown
 from .model import Scenario
 from .points import changes_at, point_seed
@@ -57,7 +58,8 @@ def loads(text: str, *, source: str = "<scenario>", overrides=(), trials: int | 
     if tiny:
         raw = shrink(raw)
     raw.setdefault("name", default_name)
-    return _build(raw, source)
+    raw, analyses = extract(raw, source, tiny)
+    return attach(_build(raw, source), analyses)
 
 
 def shrink(raw: dict) -> dict:
