@@ -156,12 +156,14 @@ def _flatten(table: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def _parameters(source, table) -> tuple[Parameter, ...]:
+    """The checked parameter space, in key-path order (the resolved TOML groups keys by
+    section, so the order written is not kept: sorting makes the sample the same)."""
     where = "sensitivity.parameters"
     if not isinstance(table, dict) or not table:
         raise ScenarioError(source, where, "expected a table of parameters, e.g. "
                                            "device.read_noise = [0.0, 0.05]")
     params = []
-    for path, spec in _flatten(table):
+    for path, spec in sorted(_flatten(table), key=lambda item: item[0]):  # TOML-proof order
         key = f"{where}.{path}"
         section = path.split(".")[0]
         if section not in SECTIONS:
