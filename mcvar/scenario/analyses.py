@@ -24,7 +24,7 @@ from .values import checked_value
 
 TABLES = ("sensitivity", "yield")
 #: sizes of a tiny run (``--tiny``)
-TINY_SAMPLES = {"sobol": 4, "morris": 2}
+TINY_SAMPLES = {"sobol": 2, "morris": 2}
 
 
 def extract(raw: dict, source: str, tiny: bool = False) -> tuple[dict, dict]:
