@@ -144,7 +144,7 @@ def yield_table(out: xr.Dataset) -> str:
              "| --- | --- | --- | --- | --- | --- |"]
     for i in range(flat.sizes["_p"]):
         p = flat.isel(_p=i)
-        label = ", ".join(f"{d}={_label(out, d, p)}" for d in out.chip_yield.dims) or "-"
+        label = ", ".join(f"{d}={p[d].item()}" for d in out.chip_yield.dims) or "-"
         lines.append(f"| {label} | {int(p.chips)} | {float(p.chip_yield):.2f} "
                      f"[{float(p.chip_yield_low):.2f}, {float(p.chip_yield_high):.2f}] | "
                      f"{float(p.final_accuracy_mean):.3f} | {energy[i]:.3g} J | "
@@ -154,15 +154,10 @@ def yield_table(out: xr.Dataset) -> str:
     if meets.size and np.isfinite(energy[meets]).any():
         best = meets[np.nanargmin(energy[meets])]
         p = flat.isel(_p=best)
-        label = ", ".join(f"{d}={_label(out, d, p)}" for d in out.chip_yield.dims)
+        label = ", ".join(f"{d}={p[d].item()}" for d in out.chip_yield.dims)
         lines.append(f"\nLowest energy at yield >= {goal:g}: {label} ({energy[best]:.3g} J per "
                      f"example, yield {float(p.chip_yield):.2f}, lower bound "
                      f"{float(p.chip_yield_low):.2f})")
     else:
         lines.append(f"\nNo point reaches yield >= {goal:g}")
     return "\n".join(lines)
-
-
-def _label(out: xr.Dataset, dim: str, point) -> str:
-    value = point[dim].item()
-    return str(value)

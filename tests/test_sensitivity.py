@@ -121,7 +121,7 @@ def test_the_sample_is_a_zipped_sweep_and_the_resolved_toml_loads_back():
     assert set(values["periphery.adc_bits"]) <= set(range(4, 9))
     again = loads(sc.to_toml())
     assert again.to_toml() == sc.to_toml() and again.configurations == sc.configurations
-    assert loads(SCENARIO, tiny=True).shape == (2, 4 * 5)  # 4 is already the tiny size
+    assert loads(SCENARIO, tiny=True).shape == (2, 2 * 5)  # --tiny: 2 base samples
 
 
 @pytest.mark.parametrize("change, message", [
@@ -197,3 +197,13 @@ def test_analyze_a_result_apportions_a_known_linear_model():
     assert out.S1.attrs["units"] == "1" and "first-order" in out.S1.attrs["long_name"]
     assert out.final_accuracy.attrs["units"] == "1"
     assert table(out).count("\n") == 1 + 2 * 2 * 3
+
+
+def test_outputs_need_their_workloads():
+    from mcvar.scenario import ScenarioError, loads
+
+    with pytest.raises(ScenarioError, match=r"sensitivity.outputs: training_energy_per_example "
+                                            r"needs \[cost\]"):
+        loads(SCENARIO.replace('[cost]\ndesigns = ["analog_reram"]\n', ""), source="f.toml")
+    with pytest.raises(ScenarioError, match=r"yield: needs a \[training\] workload"):
+        loads('[cost]\n[yield]\ntarget = 0.9\n', source="f.toml")

@@ -37,8 +37,17 @@ def extract(raw: dict, source: str, tiny: bool = False) -> tuple[dict, dict]:
     out = {}
     if "yield" in found:
         out["yield"] = _yield(source, found["yield"])
+        if "training" not in raw:
+            raise ScenarioError(source, "yield", "needs a [training] workload (the final "
+                                                 "accuracy of each chip)")
     if "sensitivity" in found:
         sens = _sensitivity(source, found["sensitivity"], tiny)
+        for output, needs in (("final_accuracy", ("training",)),
+                              ("training_energy_per_example", ("training", "cost"))):
+            missing = [w for w in needs if w not in raw]
+            if output in sens.outputs and missing:
+                raise ScenarioError(source, "sensitivity.outputs", f"{output} needs "
+                                    + " and ".join(f"[{w}]" for w in missing))
         out["sensitivity"] = sens
         raw = _with_sample(raw, sens, source)
     return raw, out
