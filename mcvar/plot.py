@@ -459,6 +459,8 @@ def plot_pareto(out: xr.Dataset, front: np.ndarray, path) -> None:
     """Energy per training example against chip yield (left) and mean final accuracy
     (right) of every sweep point of :func:`mcvar.yields.chip_yield`, with Clopper-Pearson
     intervals; the Pareto front (``front``, over the flattened points) joined by a line."""
+    import matplotlib.ticker
+
     dims = list(out.chip_yield.dims)
     flat = out.stack(_p=dims) if dims else out.expand_dims(_p=[0])
     energy = flat.energy_per_example.values
@@ -476,6 +478,7 @@ def plot_pareto(out: xr.Dataset, front: np.ndarray, path) -> None:
             ax.annotate(text, (e, v), fontsize=5, xytext=(2, 2), textcoords="offset points")
         ax.axhline(out.attrs["yield_goal"], ls="--", color="k", lw=0.6, label="yield goal")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("training energy per example [J]")
         ax.set_ylabel(f"chip yield (accuracy >= {out.attrs['accuracy_target']:g}) [1]")
         ax.legend()
@@ -486,6 +489,7 @@ def plot_pareto(out: xr.Dataset, front: np.ndarray, path) -> None:
         ax.axhline(out.attrs["accuracy_target"], ls="--", color="k", lw=0.6,
                    label="accuracy target")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("training energy per example [J]")
         ax.set_ylabel("mean final test accuracy [1]")
         ax.legend()

@@ -151,13 +151,15 @@ def yield_table(out: xr.Dataset) -> str:
                      f"{'*' if front[i] else ''} |")
     goal = float(out.attrs["yield_goal"])
     meets = np.flatnonzero(flat.chip_yield.values >= goal)
-    if meets.size and np.isfinite(energy[meets]).any():
-        best = meets[np.nanargmin(energy[meets])]
-        p = flat.isel(_p=best)
-        label = ", ".join(f"{d}={p[d].item()}" for d in out.chip_yield.dims)
-        lines.append(f"\nLowest energy at yield >= {goal:g}: {label} ({energy[best]:.3g} J per "
-                     f"example, yield {float(p.chip_yield):.2f}, lower bound "
-                     f"{float(p.chip_yield_low):.2f})")
+    meets = meets[np.isfinite(energy[meets])]
+    if meets.size:
+        lowest = energy[meets].min()
+        for best in meets[energy[meets] == lowest]:  # designs tied at the lowest energy
+            p = flat.isel(_p=best)
+            label = ", ".join(f"{d}={p[d].item()}" for d in out.chip_yield.dims)
+            lines.append(f"\nLowest energy at yield >= {goal:g}: {label} ({lowest:.3g} J per "
+                         f"example, yield {float(p.chip_yield):.2f}, lower bound "
+                         f"{float(p.chip_yield_low):.2f})")
     else:
         lines.append(f"\nNo point reaches yield >= {goal:g}")
     return "\n".join(lines)
