@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .execute import RunError, default_run_dir, execute, local_cluster, available_cores
+from .execute import RunError, available_cores, default_run_dir, execute, local_cluster
 from .results import PIECES, assemble, piece_path, write_netcdf, write_text
 from .scenario import Scenario
 from .scenario.analyses import analyses_of

@@ -34,7 +34,7 @@ def scaling(sizes=SIZES, tech: Technology | None = None) -> xr.Dataset:
     """
     tech = Technology() if tech is None else tech
     shape = (len(sizes), len(VARIANTS))
-    energy_ratio, latency_ratio = np.zeros(shape + (len(DIGITAL),)), np.zeros(shape + (len(DIGITAL),))
+    energy_ratio, latency_ratio = (np.zeros(shape + (len(DIGITAL),)) for _ in range(2))
     step, area, r_on, c_int = (np.zeros(shape) for _ in range(4))
     margin = np.zeros(shape + (len(RULES),))
     for i, n in enumerate(sizes):
