@@ -138,8 +138,11 @@ def run(scenario, output, run_dir, overrides, trials, tiny, scheduler, workers, 
                 raise click.ClickException(str(err)) from None
             jq.scale(jobs=jobs)
             client = Client(jq)
-        ds = run_scenario(sc, output, run_dir=run_dir, client=client, scheduler=scheduler,
-                          workers=workers, fresh=fresh, warmup=not cluster, progress=not quiet)
+        from .analyses import is_adaptive, run_adaptive
+
+        runner = run_adaptive if is_adaptive(sc) else run_scenario  # [yield] adaptive
+        ds = runner(sc, output, run_dir=run_dir, client=client, scheduler=scheduler,
+                    workers=workers, fresh=fresh, warmup=not cluster, progress=not quiet)
     except RunError as err:
         raise click.ClickException(str(err)) from None
     except KeyboardInterrupt:
@@ -154,6 +157,10 @@ def run(scenario, output, run_dir, overrides, trials, tiny, scheduler, workers, 
     if not quiet:
         _print_table(ds)
     click.echo(f"wrote {output}", err=True)
+    from .analyses import write_analyses
+
+    for path in write_analyses(sc, ds, output):  # [sensitivity], [yield]
+        click.echo(f"wrote {path}", err=True)
 
 
 @main.command(short_help="Check SCENARIO without running it; print its sweep.")

@@ -398,3 +398,101 @@ def _sequential(n: int) -> list:
 
     cmap = colormaps["viridis"]
     return [cmap(v) for v in np.linspace(0.0, 0.85, n)] if n > 1 else [cmap(0.0)]
+
+
+# ------------------------------------------------------------------- design space
+
+def _figure(n_panels: int):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = min(2, n_panels)
+    rows = -(-n_panels // cols)
+    fig, axes = plt.subplots(rows, cols, squeeze=False, layout="constrained",
+                             figsize=(PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows + 0.3))
+    for ax in axes.flat[n_panels:]:
+        ax.set_visible(False)
+    return plt, fig, axes.flat
+
+
+def _points(da: xr.DataArray, skip: tuple[str, ...]) -> list[tuple[str, dict]]:
+    """``(label, selection)`` of every point of ``da``'s dims other than ``skip``."""
+    import itertools
+
+    dims = [d for d in da.dims if d not in skip]
+    return [(", ".join(map(str, values)), dict(zip(dims, values)))
+            for values in itertools.product(*(da[d].values.tolist() for d in dims))]
+
+
+def plot_sensitivity(out: xr.Dataset, path) -> None:
+    """Bars of the sensitivity indices of :func:`mcvar.sensitivity.analyze`: one panel per
+    output and point of the other sweep dims; Sobol ``S1`` and ``ST`` with their bootstrap
+    intervals, or Morris ``mu_star`` (interval) beside ``sigma``."""
+    sobol = "S1" in out
+    keys = (("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")) if sobol else \
+        (("mu_star", "mu_star_conf", "mu* (mean |effect|)"), ("sigma", None, "sigma"))
+    points = _points(out[keys[0][0]], ("output", "parameter"))
+    panels = [(o, lab, sel) for lab, sel in points for o in out.output.values]
+    plt, fig, axes = _figure(len(panels))
+    names = [str(p).split(".")[-1].replace("_", " ") for p in out.parameter.values]
+    x = np.arange(len(names))
+    with plt.rc_context(STYLE):
+        for ax, (o, lab, sel) in zip(axes, panels):
+            for j, (key, conf, text) in enumerate(keys):
+                v = out[key].sel(output=o, **sel).values
+                err = out[conf].sel(output=o, **sel).values if conf else None
+                ax.bar(x + (j - 0.5) * 0.38, v, 0.38, yerr=err, capsize=2,
+                       color=OKABE_ITO[j], label=text)
+            ax.set_xticks(x, names, rotation=30, ha="right")
+            ax.set_ylabel("index [1]" if sobol else "effect / output std [1]")
+            ax.set_title(f"{o.replace('_', ' ')}" + (f" ({lab})" if lab else ""), loc="left")
+            ax.axhline(0, color="k", lw=0.5)
+            ax.legend()
+        fig.suptitle(out.attrs.get("title", ""), ha="left", x=0.01)
+        fig.savefig(path, dpi=200)
+    plt.close(fig)
+
+
+def plot_pareto(out: xr.Dataset, front: np.ndarray, path) -> None:
+    """Energy per training example against chip yield (left) and mean final accuracy
+    (right) of every sweep point of :func:`mcvar.yields.chip_yield`, with Clopper-Pearson
+    intervals; the Pareto front (``front``, over the flattened points) joined by a line."""
+    import matplotlib.ticker
+
+    dims = list(out.chip_yield.dims)
+    flat = out.stack(_p=dims) if dims else out.expand_dims(_p=[0])
+    energy = flat.energy_per_example.values
+    plt, fig, axes = _figure(2)
+    labels = [", ".join(map(str, v if isinstance(v, tuple) else (v,))) for v in flat._p.values]
+    with plt.rc_context(STYLE):
+        ax = axes[0]
+        y = flat.chip_yield.values
+        err = np.stack([y - flat.chip_yield_low.values, flat.chip_yield_high.values - y])
+        ax.errorbar(energy, y, yerr=err, fmt="o", ms=3, capsize=2, color=OKABE_ITO[0])
+        order = np.argsort(energy[front])
+        ax.plot(energy[front][order], y[front][order], "-", color=OKABE_ITO[1],
+                label="Pareto front")
+        for e, v, text in zip(energy, y, labels):
+            ax.annotate(text, (e, v), fontsize=5, xytext=(2, 2), textcoords="offset points")
+        ax.axhline(out.attrs["yield_goal"], ls="--", color="k", lw=0.6, label="yield goal")
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("training energy per example [J]")
+        ax.set_ylabel(f"chip yield (accuracy >= {out.attrs['accuracy_target']:g}) [1]")
+        ax.legend()
+        ax = axes[1]
+        ax.plot(energy, flat.final_accuracy_mean.values, "o", ms=3, color=OKABE_ITO[2])
+        for e, v, text in zip(energy, flat.final_accuracy_mean.values, labels):
+            ax.annotate(text, (e, v), fontsize=5, xytext=(2, 2), textcoords="offset points")
+        ax.axhline(out.attrs["accuracy_target"], ls="--", color="k", lw=0.6,
+                   label="accuracy target")
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("training energy per example [J]")
+        ax.set_ylabel("mean final test accuracy [1]")
+        ax.legend()
+        fig.suptitle(out.attrs.get("title", ""), ha="left", x=0.01)
+        fig.savefig(path, dpi=200)
+    plt.close(fig)

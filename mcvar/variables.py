@@ -51,6 +51,7 @@ VARIABLES: dict[str, Variable] = {
     "quantile": Variable(("quantile",), "1", "quantile level over trials"),
     "design": Variable(("design",), None, COST_VARIABLES["design"].long_name),
     "component": Variable(("component",), None, COST_VARIABLES["component"].long_name),
+    "design_rule": Variable(("design_rule",), None, COST_VARIABLES["design_rule"].long_name),
     # --- kernels workload (per trial and kernel) -----------------------------------------
     "operations": Variable(("kernel",), "1", "operations per trial: read vectors or updates"),
     "error_mean": Variable(("trial", "kernel"), "1", "mean error (bias) of the kernel's "

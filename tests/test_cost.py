@@ -165,7 +165,7 @@ def _all_outputs(t: Technology) -> np.ndarray:
     tile = kernel_costs(t)
     net = network_costs((2 * t.rows, t.cols + 1), t, design="analog_reram")
     return np.concatenate([tile.energy.values.ravel(), tile.latency.values.ravel(),
-                           tile.area.values.ravel(),
+                           tile.area.values.ravel(), tile.rule_margin.values,
                            [float(net.training_energy_per_example),
                             float(net.training_time_per_example)]])
 
@@ -266,7 +266,7 @@ def _check_metadata(ds: xr.Dataset):
     for name, var in ds.variables.items():
         assert var.attrs["long_name"], name
         if var.dtype.kind != "U":
-            assert var.attrs["units"] in ("J", "s", "m2", "1"), name
+            assert var.attrs["units"] in ("J", "s", "m2", "1", "A", "V"), name
     assert ds.attrs["tech_on_resistance"] == Technology().on_resistance
 
 
@@ -386,3 +386,57 @@ def test_cost_section_holds_a_technology_whose_tile_comes_from_the_scenario():
         Cost(technology=Technology(rows=8))
     with pytest.raises(ParameterError, match="expected mcvar.cost.Technology"):
         Cost(technology=(("on_resistance", 1e7),))
+
+
+# --- design rules ------------------------------------------------------------------------
+
+def test_design_rules_at_the_study_point_and_at_twice_its_size():
+    """The issue's numbers: 33 uA and 0.85 V at N = 1024; 66 uA and 1.69 V at N = 2048 on the
+    fixed 10 pF; the IR drop grows as N (N + 1) / 2 (1.7 % -> 6.8 % with 1 Ohm per cell)."""
+    study = kernel_costs()
+    assert float(study.line_current) == pytest.approx(1024 / 31e6, rel=1e-12)
+    assert float(study.integrator_voltage) == pytest.approx(1024 / 31e6 * 256e-9 / 10e-12)
+    assert float(study.integrator_voltage) == pytest.approx(0.846, abs=1e-3)
+    assert float(study.ir_drop) == pytest.approx(1024 * 1025 / 2 / 31e6)
+    margin = dict(zip(study.design_rule.values, study.rule_margin.values))
+    assert margin["line_current"] == pytest.approx(1 - 1024 / 31e6 / 33e-6)
+    assert margin["integrator_swing"] == pytest.approx(1 - 0.846 / 0.8, abs=2e-3)
+    assert margin["ir_drop"] == pytest.approx(1 - 0.01693 / 0.05, abs=1e-3)
+    np.testing.assert_array_equal(study.rule_feasible.values, [0, 0, 1])  # 0.1 %, 5.7 % over
+    big = kernel_costs(rows=2048, cols=2048)
+    assert float(big.line_current) == pytest.approx(2 * float(study.line_current))
+    assert float(big.integrator_voltage) == pytest.approx(1.69, abs=0.01)
+    assert float(big.ir_drop) / float(study.ir_drop) == pytest.approx(2048 * 2049 / 1024 / 1025)
+    assert not big.rule_feasible.values.any()
+    assert "design_rule" not in kernel_costs(designs="sram").dims
+    assert kernel_costs().rule_feasible.attrs["flag_meanings"] == "violated met"
+
+
+@pytest.mark.parametrize("n", [64, 1024, 3000, 4096])
+def test_sized_technology_meets_every_rule_at_its_limit(n):
+    from mcvar.cost.rules import margins, sized
+
+    t = sized(Technology(rows=n, cols=n // 2))
+    m = margins(t)
+    assert np.all(m >= -1e-12)
+    assert min(m[0], m[2]) == pytest.approx(0, abs=1e-12)  # resistance at the stricter limit
+    assert m[1] == pytest.approx(0, abs=1e-12)  # capacitor just holds the full scale
+
+
+def test_scaling_keeps_the_study_ratios_and_lists_both_variants():
+    from mcvar.cost.scaling import scaling, scaling_table
+
+    ds = scaling((512, 1024, 2048))
+    at = ds.sel(tile_size=1024)
+    np.testing.assert_allclose(at.energy_ratio.sel(variant="fixed"), [270, 434], rtol=0.035)
+    # sizing by the rules moves the study point by the rounding of 31.03 to 31 MOhm only
+    np.testing.assert_allclose(at.energy_ratio.sel(variant="sized"),
+                               at.energy_ratio.sel(variant="fixed"), rtol=2e-3)
+    np.testing.assert_allclose(ds.latency_ratio.sel(variant="sized"),
+                               ds.latency_ratio.sel(variant="fixed"))  # R, C set no latency
+    fixed = ds.rule_margin.sel(variant="fixed", tile_size=2048)
+    assert (fixed < 0).all() and (ds.rule_margin.sel(variant="sized") > -1e-12).all()
+    # larger tiles need larger resistance: less conduction energy, larger ratio
+    assert float(ds.energy_ratio.sel(tile_size=2048, variant="sized", design="sram")) > \
+        float(ds.energy_ratio.sel(tile_size=2048, variant="fixed", design="sram"))
+    assert scaling_table(ds).count("\n") == 1 + 2 * 3

@@ -84,6 +84,7 @@ import math
 import numpy as np
 import xarray as xr
 
+from . import rules
 from .technology import Technology
 from .variables import annotate
 
@@ -294,7 +295,10 @@ def kernel_costs(tech: Technology | None = None, *, designs=DESIGNS, rows: int |
     gives ``kernel_energy`` and ``kernel_latency``), ``area`` (design, component) and its
     sum ``tile_area``, ``macs`` per kernel, ``kernel_energy_per_mac``, and per design the
     training step (vmm + mvm + opu) ``step_energy``, ``step_latency`` and
-    ``energy_per_mac = step_energy / sum(macs)``. Scalar coordinates ``rows``, ``cols``;
+    ``energy_per_mac = step_energy / sum(macs)``. With ``analog_reram``, the analog tile's
+    design rules (:mod:`mcvar.cost.rules`) over ``design_rule``: ``rule_margin`` [1] and
+    ``rule_feasible`` (1: met, 0: violated), and the demands ``line_current`` [A],
+    ``integrator_voltage`` [V], ``ir_drop`` [1]. Scalar coordinates ``rows``, ``cols``;
     global attributes ``tech_<field>`` record every technology constant.
     """
     designs = _check_designs(designs)
@@ -327,4 +331,17 @@ def kernel_costs(tech: Technology | None = None, *, designs=DESIGNS, rows: int |
     ds["step_energy"] = ds.kernel_energy.sum("kernel")
     ds["step_latency"] = ds.kernel_latency.sum("kernel")
     ds["energy_per_mac"] = ds.step_energy / ds.macs.sum("kernel")
+    if "analog_reram" in designs:
+        _add_rules(ds, t)
     return annotate(ds)
+
+
+def _add_rules(ds: xr.Dataset, t: Technology) -> None:
+    """The analog tile's design-rule demands, margins and flags (:mod:`.rules`), in place."""
+    margin = rules.margins(t)
+    ds.coords["design_rule"] = list(rules.RULES)
+    ds["line_current"] = rules.line_current(t)
+    ds["integrator_voltage"] = rules.integrator_voltage(t)
+    ds["ir_drop"] = rules.ir_drop(t)
+    ds["rule_margin"] = ("design_rule", margin)
+    ds["rule_feasible"] = ("design_rule", (margin >= 0).astype(np.int8))

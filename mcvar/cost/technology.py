@@ -100,6 +100,15 @@ class Technology:
     on_resistance: float = _positive(31e6, units="Ohm", doc="device on-state resistance; the study "
                                  "sets it by electromigration: 33 uA per metal-1 line shared by "
                                  "1024 devices -> 32 nA each -> 31 MOhm at 1 V", source="study")
+    line_current_limit: float = _positive(33e-6, units="A", doc="electromigration limit of the "
+                                      "current one metal-1 line carries (design rule "
+                                      "line_current)", source="study")
+    wire_resistance: float = _positive(1.0, units="Ohm", doc="line resistance per cell crossed "
+                                   "(design rule ir_drop)", source="estimate (~12.5 Ohm/um of a "
+                                   "14/16 nm metal-1 line x 80 nm pitch)")
+    ir_drop_limit: float = _fraction(0.05, "largest worst-case IR drop along a line, as a fraction "
+                                           "of the read voltage (design rule ir_drop)",
+                                     "estimate (design margin chosen here)")
     wire_capacitance: float = _positive(15.2e-18, units="F", doc="line capacitance per cell crossed "
                                     "(80 nm pitch)", source="crosssim")
     device_capacitance: float = _positive(35.4e-18, units="F", doc="device + access-transistor "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import xarray as xr
 
 
@@ -22,6 +23,9 @@ _COORDINATES = {
     "kernel": CostVariable(None, "tile kernel: vmm forward read, mvm transposed read, opu "
                                  "outer-product update"),
     "component": CostVariable(None, "circuit component"),
+    "design_rule": CostVariable(None, "design rule of the analog ReRAM tile: line_current "
+                                      "(electromigration), integrator_swing (full-scale charge "
+                                      "within the supply), ir_drop (wire resistance)"),
     "rows": CostVariable("1", "tile rows"),
     "cols": CostVariable("1", "tile columns"),
     "layer": CostVariable("1", "layer index (0 = first weight layer)"),
@@ -44,6 +48,17 @@ _TILE = {  # kernel_costs
                                 _D),
     "step_latency": CostVariable("s", "latency of one training step of a tile (vmm + mvm + "
                                       "opu)", _D),
+    "line_current": CostVariable("A", "worst-case current of the longest line of the analog "
+                                      "tile (all devices on, full-scale input)", ()),
+    "integrator_voltage": CostVariable("V", "full-scale integrator output of the analog tile "
+                                            "(worst-case line charge on the integrating "
+                                            "capacitor)", ()),
+    "ir_drop": CostVariable("1", "worst-case IR drop at the far end of the longest line of the "
+                                 "analog tile, fraction of the read voltage", ()),
+    "rule_margin": CostVariable("1", "design-rule margin of the analog tile, 1 - demand / limit "
+                                     "(negative: violated)", ("design_rule",)),
+    "rule_feasible": CostVariable("1", "design rule of the analog tile met (1) or violated (0)",
+                                  ("design_rule",)),
     "energy_per_mac": CostVariable("J", "energy per multiply-accumulate over a training step "
                                         "(step_energy / sum of macs)", _D),
 }
@@ -88,4 +103,7 @@ def annotate(ds: xr.Dataset) -> xr.Dataset:
         ds[name].attrs["long_name"] = long_name
         if units is not None:
             ds[name].attrs["units"] = units
+        if name == "rule_feasible":  # a CF flag variable
+            ds[name].attrs.update(flag_values=np.array([0, 1], np.int8),
+                                  flag_meanings="violated met")
     return ds

@@ -16,6 +16,7 @@ from ..devices import resolve
 from ..params import ParameterError
 from ..training import resolved
 from ..workloads import Configuration
+from .analyses import attach, extract
 from .errors import ScenarioError, unknown
 from .model import Scenario
 from .points import changes_at, point_seed
@@ -60,8 +61,9 @@ def loads(text: str, *, source: str = "<scenario>", overrides=(), trials: int | 
     if trials is not None:
         raw["trials"] = trials
     raw.setdefault("name", default_name)
+    raw, analyses = extract(raw, source, tiny)
     scenario = _build(raw, source)  # the values as given are checked, tiny or not
-    return _build(shrink(raw), source) if tiny else scenario
+    return attach(_build(shrink(raw), source) if tiny else scenario, analyses)
 
 
 def shrink(raw: dict) -> dict:
