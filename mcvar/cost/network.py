@@ -80,7 +80,8 @@ def network_costs(layer_sizes, tech: Technology | None = None, *, design: str = 
         raise ValueError(f"examples_per_epoch: got {examples_per_epoch!r}, expected a positive "
                          "integer or None")
     periods = tuple(carry_every) if isinstance(carry_every, (tuple, list)) else (carry_every,)
-    for name, value in (("carry_digits", carry_digits),) + (("carry_every", v) for v in periods):
+    checks = [("carry_digits", carry_digits)] + [("carry_every", v) for v in periods]
+    for name, value in checks:
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name}: got {value!r}, expected a positive integer")
     t = tile_technology(tech, tile_rows, tile_cols)
