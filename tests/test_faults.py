@@ -92,7 +92,7 @@ def pieces(run_dir: Path) -> list[Path]:
     return sorted((run_dir / PIECES).glob("*.nc"))
 
 
-def wait_for(condition, timeout: float = 120.0, what: str = "") -> None:
+def wait_for(condition, timeout: float = 600.0, what: str = "") -> None:
     """Poll ``condition`` until it holds (a bound against hangs, not a timing assertion)."""
     end = time.monotonic() + timeout
     while not condition():
@@ -105,7 +105,7 @@ def stop(process: subprocess.Popen) -> None:
     """SIGKILL ``process`` and its process group (it was started in a new session)."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    process.wait(timeout=300)
 
 
 # -------------------------------------------------------------------- damaged pieces
@@ -273,7 +273,7 @@ def test_worker_killed_on_a_local_cluster_loses_nothing(tmp_path, reference, cap
         thread = _kill_when_pieces(out.with_suffix(".run"),
                                    lambda: list(client.run(os.getpid).values()), killed)
         ds = run_scenario(scenario(), out, client=client)
-        thread.join(timeout=60)
+        thread.join(timeout=300)
     identical(ds, reference)
     assert killed and killed[0] < TASKS, "the workers were not killed mid-run"
     lost = [r.getMessage() for r in caplog.records if " lost (" in r.getMessage()]
@@ -301,7 +301,7 @@ def test_worker_group_killed_on_an_external_scheduler_loses_nothing(tmp_path, re
         wait_for(file.exists, what="the scheduler file")
         started.append(_start_workers(file))
         with Client(scheduler_file=str(file)) as client:
-            client.wait_for_workers(2, timeout=120)
+            client.wait_for_workers(2, timeout=300)
             killed = []
 
             def kill_group_and_replace():
@@ -311,7 +311,7 @@ def test_worker_group_killed_on_an_external_scheduler_loses_nothing(tmp_path, re
 
             thread = _kill_when_pieces(out.with_suffix(".run"), kill_group_and_replace, killed)
             ds = run_scenario(scenario(), out, scheduler=str(file))
-            thread.join(timeout=60)
+            thread.join(timeout=300)
         identical(ds, reference)
         assert killed and killed[0] < TASKS, "the workers were not killed mid-run"
     finally:
