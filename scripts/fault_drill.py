@@ -50,6 +50,7 @@ ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)
 
 
 def deterministic(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` without wall times (and their summaries) and global attributes."""
     from mcvar.variables import nondeterministic, summary_names
 
     drop = [n for name in nondeterministic() for n in (name, *summary_names(name).values())]
@@ -64,9 +65,10 @@ def start(args: list[str]) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen) -> None:
+    """SIGKILL ``process`` and its process group (it was started in a new session)."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    process.wait(timeout=300)  # a bound against hangs, long enough for a loaded machine
 
 
 def workers(file: Path, n: int) -> subprocess.Popen:

@@ -4,6 +4,7 @@ run's, or a clear message and nothing lost. Everything a test starts is stopped 
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import shutil
@@ -24,38 +25,16 @@ from mcvar.execute import run_scenario
 from mcvar.results import PIECES
 from mcvar.rundir import DAMAGED, RunDirectoryLocked, locked
 from mcvar.scenario import loads
-from mcvar.variables import nondeterministic, summary_names
 
 ROOT = Path(__file__).resolve().parents[1]
-#: 2 points x 4 tasks of 4 trials, each task about a second: long enough to kill a worker
-SCENARIO = """
-name = "faults"
-seed = 5
-trials = 16
-trials_per_task = 4
-[tile]
-rows = 32
-cols = 32
-[device]
-model = "soft_bounds"
-dw_min = 0.01
-dw_min_dtod = 0.2
-[kernels]
-reads = 200
-updates = 100
-[sweep]
-device.read_noise = [0.0, 0.05]
-"""
+_spec = importlib.util.spec_from_file_location("fault_drill", ROOT / "scripts" / "fault_drill.py")
+drill = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(drill)
+#: the drill's scenario, 2 points x 4 tasks of 4 trials, each task about a second: long
+#: enough to kill a worker; its worker environment; its comparison without wall times
+SCENARIO, WORKER_ENV = drill.SCENARIO, drill.ENV
+deterministic, stop = drill.deterministic, drill.stop
 TASKS = 8
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-
-
-def deterministic(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` without wall times (and their summaries) and global attributes."""
-    drop = [n for name in nondeterministic() for n in (name, *summary_names(name).values())]
-    out = ds.drop_vars(drop, errors="ignore")
-    out.attrs = {}
-    return out
 
 
 def scenario():
@@ -99,13 +78,6 @@ def wait_for(condition, timeout: float = 600.0, what: str = "") -> None:
         if time.monotonic() > end:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.02)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGKILL ``process`` and its process group (it was started in a new session)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=300)
 
 
 # -------------------------------------------------------------------- damaged pieces
